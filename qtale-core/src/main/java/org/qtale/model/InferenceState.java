@@ -1,0 +1,74 @@
+package org.qtale.model;
+
+import org.qtale.QtaleException;
+import org.qtale.tensor.Parallel;
+
+/**
+ * What one generation needs besides the weights: the KV cache, the number of positions already in it, scratch
+ * buffers for a batch of up to {@code maxBatch} tokens, and the thread pool that runs the kernels.
+ */
+public final class InferenceState {
+    final Parallel parallel;
+    final KvCache cache;
+    final int maxBatch;
+    final float[] x;
+    final float[] xb;
+    final float[] q;
+    final float[] k;
+    final float[] v;
+    final float[] attention;
+    final float[] hidden;
+    final float[] hidden2;
+    final float[] ropeCos;
+    final float[] ropeSin;
+    final float[] scratch;
+    final float[] logits;
+    int position;
+
+    InferenceState(LlamaConfig c, Parallel parallel, int capacity, int maxBatch) {
+        if (capacity < 1 || capacity > c.contextLength()) {
+            throw new QtaleException("The context capacity must be between 1 and the model's " + c.contextLength()
+                    + " positions, got " + capacity + ".");
+        }
+        if (maxBatch < 1) {
+            throw new QtaleException("The batch size must be at least 1, got " + maxBatch + ".");
+        }
+        this.parallel = parallel;
+        this.cache = new KvCache(c, capacity);
+        this.maxBatch = maxBatch;
+        this.x = new float[maxBatch * c.dim()];
+        this.xb = new float[maxBatch * Math.max(c.dim(), c.qDim())];
+        this.q = new float[maxBatch * c.qDim()];
+        this.k = new float[maxBatch * c.kvDim()];
+        this.v = new float[maxBatch * c.kvDim()];
+        this.attention = new float[maxBatch * c.qDim()];
+        this.hidden = new float[maxBatch * c.hiddenDim()];
+        this.hidden2 = new float[maxBatch * c.hiddenDim()];
+        this.ropeCos = new float[maxBatch * c.headDim()];
+        this.ropeSin = new float[maxBatch * c.headDim()];
+        this.scratch = new float[Math.max(c.qDim(), c.kvDim())];
+        this.logits = new float[c.vocabSize()];
+    }
+
+    /** Positions already in the KV cache; the next token goes to this position. */
+    public int position() {
+        return position;
+    }
+
+    public int capacity() {
+        return cache.capacity();
+    }
+
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    public Parallel parallel() {
+        return parallel;
+    }
+
+    /** Forgets the cached positions so the state can serve a new sequence. */
+    public void reset() {
+        position = 0;
+    }
+}

@@ -1,0 +1,187 @@
+package org.qtale.model;
+
+import org.qtale.QtaleException;
+import org.qtale.tensor.Parallel;
+import org.qtale.tensor.VectorOps;
+
+/**
+ * A LLaMA-family decoder: token embedding, then per layer {@code x += attention(rmsnorm(x))} and {@code x +=
+ * ffn(rmsnorm(x))}, then a final RMSNorm and the output head. Prompts run in batches (prefill); generation runs one
+ * token at a time (decode) over the same code.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final Rope rope;
+    private final AutoCloseable resources;
+
+    /**
+     * @param resources released by {@link #close()} (the arena of memory-mapped files), or null
+     */
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, AutoCloseable resources) {
+        if (weights.layers().size() != config.nLayers()) {
+            throw new QtaleException("The configuration names " + config.nLayers() + " layers but the checkpoint has "
+                    + weights.layers().size() + ".");
+        }
+        this.config = config;
+        this.weights = weights;
+        this.rope = new Rope(config);
+        this.resources = resources;
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    /** A fresh state for a sequence of up to {@code capacity} positions, prefilled {@code maxBatch} tokens at a time. */
+    public InferenceState newState(Parallel parallel, int capacity, int maxBatch) {
+        return new InferenceState(config, parallel, capacity, maxBatch);
+    }
+
+    /**
+     * Runs {@code count} tokens through the model at the state's next positions, in batches of the state's
+     * {@code maxBatch}, and appends them to its KV cache.
+     *
+     * @return the logits after the last token (the state's buffer, valid until the next call), or null if
+     *     {@code wantLogits} is false
+     */
+    public float[] forward(InferenceState s, int[] tokens, int from, int count, boolean wantLogits) {
+        if (s.position + count > s.capacity()) {
+            throw new QtaleException("The sequence needs " + (s.position + count) + " positions but the context holds "
+                    + s.capacity() + ".");
+        }
+        float[] logits = null;
+        for (int done = 0; done < count; done += s.maxBatch) {
+            int batch = Math.min(s.maxBatch, count - done);
+            boolean last = done + batch == count;
+            logits = forwardBatch(s, tokens, from + done, batch, wantLogits && last);
+        }
+        return logits;
+    }
+
+    private float[] forwardBatch(InferenceState s, int[] tokens, int from, int batch, boolean wantLogits) {
+        int dim = config.dim();
+        for (int t = 0; t < batch; t++) {
+            int token = tokens[from + t];
+            if (token < 0 || token >= config.vocabSize()) {
+                throw new QtaleException("Token id " + token + " is outside the vocabulary of " + config.vocabSize() + ".");
+            }
+            weights.tokenEmbedding().copyRow(token, s.x, t * dim);
+        }
+        rope.tables(s.position, batch, s.ropeCos, s.ropeSin);
+        for (int layer = 0; layer < config.nLayers(); layer++) {
+            attention(layer, s, batch);
+            ffn(layer, s, batch);
+        }
+        s.position += batch;
+        if (!wantLogits) {
+            return null;
+        }
+        VectorOps.rmsNorm(s.xb, 0, s.x, (batch - 1) * dim, weights.finalNorm(), config.normEps(), dim);
+        weights.output().apply(s.parallel, s.xb, 1, s.logits);
+        return s.logits;
+    }
+
+    /** {@code x += wo · attend(rope(wq · h), rope(wk · h), wv · h)} with {@code h = rmsnorm(x)}, for each token. */
+    private void attention(int layer, InferenceState s, int batch) {
+        LayerWeights w = weights.layers().get(layer);
+        int dim = config.dim();
+        int headDim = config.headDim();
+        int kvDim = config.kvDim();
+        for (int t = 0; t < batch; t++) {
+            VectorOps.rmsNorm(s.xb, t * dim, s.x, t * dim, w.attentionNorm(), config.normEps(), dim);
+        }
+        w.wq().apply(s.parallel, s.xb, batch, s.q);
+        w.wk().apply(s.parallel, s.xb, batch, s.k);
+        w.wv().apply(s.parallel, s.xb, batch, s.v);
+        if (weights.qkHalfSplit()) {
+            interleavePairs(s.q, batch * config.nHeads(), headDim, s.scratch);
+            interleavePairs(s.k, batch * config.nKvHeads(), headDim, s.scratch);
+        }
+        for (int t = 0; t < batch; t++) {
+            for (int h = 0; h < config.nHeads(); h++) {
+                VectorOps.rope(s.q, t * config.qDim() + h * headDim, s.ropeCos, s.ropeSin, t * headDim, headDim);
+            }
+            for (int h = 0; h < config.nKvHeads(); h++) {
+                VectorOps.rope(s.k, t * kvDim + h * headDim, s.ropeCos, s.ropeSin, t * headDim, headDim);
+            }
+        }
+        float[] keyCache = s.cache.keys(layer);
+        float[] valueCache = s.cache.values(layer);
+        System.arraycopy(s.k, 0, keyCache, s.position * kvDim, batch * kvDim);
+        System.arraycopy(s.v, 0, valueCache, s.position * kvDim, batch * kvDim);
+
+        int heads = config.nHeads();
+        s.parallel.forRange(batch * heads, (start, end) -> {
+            for (int i = start; i < end; i++) {
+                attendOneHead(s, keyCache, valueCache, i / heads, i % heads);
+            }
+        });
+        w.wo().apply(s.parallel, s.attention, batch, s.xb);
+        VectorOps.add(s.xb, 0, s.x, 0, batch * dim);
+    }
+
+    /** Causal softmax attention of one query head of token {@code t} over positions {@code [0, position + t]}. */
+    private void attendOneHead(InferenceState s, float[] keyCache, float[] valueCache, int t, int head) {
+        int headDim = config.headDim();
+        int kvDim = config.kvDim();
+        int kvHead = head / (config.nHeads() / config.nKvHeads());
+        int queryOffset = t * config.qDim() + head * headDim;
+        int positions = s.position + t + 1;
+        float[] scores = new float[positions];
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        for (int p = 0; p < positions; p++) {
+            scores[p] = VectorOps.dot(s.q, queryOffset, keyCache, p * kvDim + kvHead * headDim, headDim) * scale;
+        }
+        VectorOps.softmax(scores, 0, positions);
+        java.util.Arrays.fill(s.attention, queryOffset, queryOffset + headDim, 0f);
+        for (int p = 0; p < positions; p++) {
+            VectorOps.axpy(scores[p], valueCache, p * kvDim + kvHead * headDim, s.attention, queryOffset, headDim);
+        }
+    }
+
+    /** {@code x += down · (silu(gate · h) ⊙ (up · h))} with {@code h = rmsnorm(x)}, for each token. */
+    private void ffn(int layer, InferenceState s, int batch) {
+        LayerWeights w = weights.layers().get(layer);
+        int dim = config.dim();
+        for (int t = 0; t < batch; t++) {
+            VectorOps.rmsNorm(s.xb, t * dim, s.x, t * dim, w.ffnNorm(), config.normEps(), dim);
+        }
+        w.gate().apply(s.parallel, s.xb, batch, s.hidden);
+        w.up().apply(s.parallel, s.xb, batch, s.hidden2);
+        VectorOps.swiGlu(s.hidden, s.hidden2, batch * config.hiddenDim());
+        w.down().apply(s.parallel, s.hidden, batch, s.xb);
+        VectorOps.add(s.xb, 0, s.x, 0, batch * dim);
+    }
+
+    /**
+     * Reorders each head from the half-split layout (pair i at i and i + d/2) to the interleaved one (pair i at 2i
+     * and 2i + 1), in place.
+     */
+    static void interleavePairs(float[] v, int heads, int headDim, float[] scratch) {
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int o = h * headDim;
+            for (int i = 0; i < half; i++) {
+                scratch[2 * i] = v[o + i];
+                scratch[2 * i + 1] = v[o + half + i];
+            }
+            System.arraycopy(scratch, 0, v, o, headDim);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (resources != null) {
+            try {
+                resources.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("Could not release the model's memory", e);
+            }
+        }
+    }
+}
