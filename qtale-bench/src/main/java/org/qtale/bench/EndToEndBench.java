@@ -1,0 +1,137 @@
+package org.qtale.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.qtale.model.GenerationResult;
+import org.qtale.model.GenerationSettings;
+import org.qtale.model.Generator;
+import org.qtale.model.InferenceState;
+import org.qtale.model.LlamaConfig;
+import org.qtale.model.LlamaModel;
+import org.qtale.tensor.DType;
+import org.qtale.tensor.Parallel;
+import org.qtale.tokenizer.Tokenizer;
+
+/**
+ * Prefill and decode speed of a random-weight model of a real shape, beside the machine's memory bandwidth measured in
+ * the same run: decode reads every weight once per token, so bandwidth / bytes per token bounds its rate.
+ */
+public final class EndToEndBench {
+    /** What to measure. */
+    public record Plan(String shape, List<DType> dtypes, int promptTokens, int genTokens, List<Integer> threads,
+            int prefillBatch, int repeats, long bandwidthBytes) {
+    }
+
+    /** One measured configuration. */
+    public record Result(String shape, DType dtype, int threads, int promptTokens, int genTokens, double prefillTokensPerS,
+            double decodeTokensPerS, long bytesPerToken, double bandwidthBytesPerS) {
+
+        public double effectiveBytesPerS() {
+            return decodeTokensPerS * bytesPerToken;
+        }
+
+        public double boundTokensPerS() {
+            return bandwidthBytesPerS / bytesPerToken;
+        }
+
+        public double fractionOfBound() {
+            return decodeTokensPerS / boundTokensPerS();
+        }
+    }
+
+    private EndToEndBench() {
+    }
+
+    public static List<Result> run(Plan plan, Consumer<String> log) {
+        LlamaConfig config = ModelShapes.get(plan.shape()).withContextLength(
+                Math.max(ModelShapes.get(plan.shape()).contextLength(), plan.promptTokens() + plan.genTokens() + 1));
+        List<Result> results = new ArrayList<>();
+        for (int threads : plan.threads()) {
+            try (Parallel parallel = new Parallel(threads)) {
+                log.accept("measuring memory read bandwidth with " + threads + " thread(s)");
+                double bandwidth = MemoryBandwidth.measure(parallel, plan.bandwidthBytes(), 8);
+                for (DType dtype : plan.dtypes()) {
+                    log.accept("building " + plan.shape() + " with random " + dtype + " weights");
+                    try (LlamaModel model = RandomModels.build(config, dtype, 1234, parallel)) {
+                        results.add(measure(plan, model, parallel, dtype, bandwidth, log));
+                    }
+                }
+            }
+        }
+        return results;
+    }
+
+    private static Result measure(Plan plan, LlamaModel model, Parallel parallel, DType dtype, double bandwidth,
+            Consumer<String> log) {
+        int[] prompt = randomPrompt(model.config().vocabSize(), plan.promptTokens());
+        log.accept("warming up (" + dtype + ", " + parallel.threads() + " threads)");
+        generate(model, parallel, plan, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 2 * plan.prefillBatch())),
+                Math.min(8, plan.genTokens()));
+        double prefill = 0;
+        double decode = 0;
+        for (int r = 0; r < plan.repeats(); r++) {
+            log.accept("run " + (r + 1) + "/" + plan.repeats() + ": prefill " + prompt.length + " tokens, decode "
+                    + plan.genTokens());
+            GenerationResult g = generate(model, parallel, plan, prompt, plan.genTokens());
+            prefill = Math.max(prefill, g.prefillTokensPerSecond());
+            decode = Math.max(decode, g.decodeTokensPerSecond());
+        }
+        return new Result(plan.shape(), dtype, parallel.threads(), prompt.length, plan.genTokens(), prefill, decode,
+                model.weights().bytesReadPerToken(), bandwidth);
+    }
+
+    private static GenerationResult generate(LlamaModel model, Parallel parallel, Plan plan, int[] prompt, int gen) {
+        InferenceState state = model.newState(parallel, prompt.length + gen, plan.prefillBatch());
+        return Generator.generate(model, state, SilentTokenizer.of(model.config().vocabSize()), prompt,
+                GenerationSettings.greedy(gen, Set.of()), (id, text) -> { });
+    }
+
+    private static int[] randomPrompt(int vocab, int n) {
+        Random random = new Random(7);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = random.nextInt(vocab);
+        }
+        return ids;
+    }
+
+    /** Random-weight models have no vocabulary; generated ids map to no text. */
+    private record SilentTokenizer(int vocabSize) implements Tokenizer {
+        static SilentTokenizer of(int vocab) {
+            return new SilentTokenizer(vocab);
+        }
+
+        @Override
+        public int[] encode(String text, boolean addBos) {
+            throw new UnsupportedOperationException("random-weight models have no vocabulary");
+        }
+
+        @Override
+        public byte[] tokenBytes(int token, int previous) {
+            return new byte[0];
+        }
+
+        @Override
+        public int bos() {
+            return -1;
+        }
+
+        @Override
+        public int eos() {
+            return -1;
+        }
+
+        @Override
+        public Set<Integer> stopTokens() {
+            return Set.of();
+        }
+
+        @Override
+        public String piece(int token) {
+            return "#" + token;
+        }
+    }
+}

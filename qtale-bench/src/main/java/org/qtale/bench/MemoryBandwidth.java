@@ -1,0 +1,59 @@
+package org.qtale.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.DoubleAdder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.qtale.tensor.Parallel;
+
+/**
+ * The machine's memory read bandwidth, measured the way decode reads weights: threads each stream a contiguous part of
+ * a buffer much larger than the caches and sum it with vector loads. Best of several passes.
+ */
+public final class MemoryBandwidth {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private MemoryBandwidth() {
+    }
+
+    /** Bytes per second. */
+    public static double measure(Parallel parallel, long bytes, int passes) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(bytes, 64);
+            buffer.fill((byte) 1);
+            long floats = bytes / 4;
+            int blocks = (int) (floats / (1 << 16));
+            double best = 0;
+            for (int pass = 0; pass < passes; pass++) {
+                DoubleAdder sink = new DoubleAdder();
+                long start = System.nanoTime();
+                parallel.forRange(blocks, (from, to) -> sink.add(sum(buffer, (long) from << 16, (long) to << 16)));
+                long nanos = System.nanoTime() - start;
+                if (sink.sum() == 42) {
+                    System.out.print(""); // keeps the sum alive
+                }
+                best = Math.max(best, (double) blocks * (1 << 16) * 4 / (nanos * 1e-9));
+            }
+            return best;
+        }
+    }
+
+    private static float sum(MemorySegment buffer, long fromFloat, long toFloat) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int lanes = F.length();
+        for (long i = fromFloat; i + 4L * lanes <= toFloat; i += 4L * lanes) {
+            long o = i * 4;
+            a0 = a0.add(FloatVector.fromMemorySegment(F, buffer, o, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(F, buffer, o + lanes * 4L, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(F, buffer, o + lanes * 8L, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(F, buffer, o + lanes * 12L, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+}

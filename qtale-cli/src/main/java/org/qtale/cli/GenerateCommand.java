@@ -1,0 +1,125 @@
+package org.qtale.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.qtale.QtaleException;
+import org.qtale.model.GenerationResult;
+import org.qtale.model.GenerationSettings;
+import org.qtale.model.Generator;
+import org.qtale.model.InferenceState;
+import org.qtale.model.LlamaModel;
+import org.qtale.tensor.Parallel;
+import org.qtale.tokenizer.Tokenizer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "generate", description = "Generates text from a prompt, streaming it to stdout.")
+final class GenerateCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    ThreadOptions threadOptions;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "", description = "The prompt (encoded with BOS).")
+    String prompt;
+
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "256", description = "Tokens to generate at most (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0", description = "Sampling temperature; 0 is greedy (default ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.9", description = "Nucleus sampling mass in (0, 1]; 1 turns it off (default ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample among the K most likely tokens; 0 turns it off (default ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: from the clock; printed in the summary).")
+    Long seed;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Prompt tokens per prefill batch (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--json", description = "Print one JSON object instead of streaming text.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        validate();
+        long actualSeed = seed != null ? seed : System.nanoTime();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (LlamaModel model = modelOptions.openModel(); Parallel parallel = threadOptions.parallel()) {
+            Tokenizer tokenizer = modelOptions.openTokenizer(model);
+            int[] promptTokens = tokenizer.encode(prompt, true);
+            int context = model.config().contextLength();
+            if (promptTokens.length >= context) {
+                throw new QtaleException("The prompt has " + promptTokens.length + " tokens but the model's context is "
+                        + context + " tokens, which leaves no room to generate.");
+            }
+            int capacity = (int) Math.min(context, (long) promptTokens.length + maxTokens);
+            InferenceState state = model.newState(parallel, Math.max(capacity, 1), batch);
+            GenerationSettings settings = new GenerationSettings(maxTokens, temperature, topP, topK, actualSeed,
+                    tokenizer.stopTokens());
+            GenerationResult result = Generator.generate(model, state, tokenizer, promptTokens, settings, (id, text) -> {
+                if (!json) {
+                    out.print(text);
+                    out.flush();
+                }
+            });
+            if (json) {
+                out.println(Json.write(toJson(result, actualSeed)));
+            } else {
+                out.println();
+                err.printf(Locale.ROOT, "prompt tokens: %d, generated tokens: %d, prefill: %.1f tok/s, decode: %.1f tok/s, seed: %d%n",
+                        result.promptTokens().length, result.tokens().length, result.prefillTokensPerSecond(),
+                        result.decodeTokensPerSecond(), actualSeed);
+            }
+            out.flush();
+            err.flush();
+        }
+        return 0;
+    }
+
+    private void validate() {
+        CommandLine cl = spec.commandLine();
+        if (maxTokens < 0) {
+            throw new CommandLine.ParameterException(cl, "--max-tokens must be >= 0, got " + maxTokens + ".");
+        }
+        if (!(temperature >= 0) || Float.isInfinite(temperature)) {
+            throw new CommandLine.ParameterException(cl, "--temperature must be a finite number >= 0, got " + temperature + ".");
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new CommandLine.ParameterException(cl, "--top-p must be in (0, 1], got " + topP + ".");
+        }
+        if (topK < 0) {
+            throw new CommandLine.ParameterException(cl, "--top-k must be >= 0, got " + topK + ".");
+        }
+        if (batch < 1) {
+            throw new CommandLine.ParameterException(cl, "--batch must be >= 1, got " + batch + ".");
+        }
+        threadOptions.validate(cl);
+    }
+
+    private static ObjectNode toJson(GenerationResult result, long seed) {
+        ObjectNode o = Json.object();
+        o.put("text", result.text());
+        o.set("tokens", Json.MAPPER.valueToTree(result.tokens()));
+        o.put("prompt_tokens", result.promptTokens().length);
+        o.put("generated_tokens", result.tokens().length);
+        o.put("prefill_tokens_per_s", result.prefillTokensPerSecond());
+        o.put("decode_tokens_per_s", result.decodeTokensPerSecond());
+        o.put("stop_reason", result.stopReason().name().toLowerCase(Locale.ROOT));
+        o.put("seed", seed);
+        return o;
+    }
+}

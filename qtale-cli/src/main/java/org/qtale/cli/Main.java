@@ -1,0 +1,82 @@
+package org.qtale.cli;
+
+import java.io.PrintWriter;
+import org.qtale.QtaleException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code qtale} command. */
+@Command(
+        name = "qtale",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Runs LLaMA-family models with token-adaptive layer execution and low-bit quantization.",
+        subcommands = {
+            GenerateCommand.class,
+            TokenizeCommand.class,
+            InfoCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Name a command; 'qtale help' lists them.");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line and returns the exit status; used by the tests too. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            Throwable cause = ex;
+            while (cause.getCause() != null && !(cause instanceof QtaleException)) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof QtaleException q) {
+                err.println("error: " + q.getMessage());
+                err.flush();
+                return 2;
+            }
+            if (cause instanceof OutOfMemoryError) {
+                err.println("error: out of memory; give the JVM more heap (JAVA_OPTS=-Xmx...) or use a smaller model.");
+                err.flush();
+                return 3;
+            }
+            err.println("internal error: " + ex + " (set QTALE_DEBUG=1 for the stack trace)");
+            if (System.getenv("QTALE_DEBUG") != null) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return 70;
+        });
+        cli.setParameterExceptionHandler((ex, arguments) -> {
+            err.println("error: " + ex.getMessage());
+            err.println("Run 'qtale " + commandPath(ex.getCommandLine()) + "--help' for the options.");
+            err.flush();
+            return 2;
+        });
+        return cli.execute(args);
+    }
+
+    private static String commandPath(CommandLine commandLine) {
+        String name = commandLine.getCommandName();
+        return "qtale".equals(name) ? "" : name + " ";
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"qtale " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package org.qtale.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.qtale.testing.SharedData;
+
+/** The command line end to end, in process: results, JSON contracts and one-sentence errors. */
+class CliTest {
+    record Run(int status, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    static String aidreams() {
+        return SharedData.file("models/aidreams260K/aidreams260K.bin").toString();
+    }
+
+    /** An error is one line starting with "error:" (plus a hint for option errors), never a stack trace. */
+    static void assertCleanError(Run r, String expectedFragment) {
+        assertTrue(r.status() != 0, "non-zero exit status");
+        assertTrue(r.err().startsWith("error: "), r.err());
+        assertTrue(r.err().contains(expectedFragment), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        assertTrue(r.err().lines().count() <= 2, r.err());
+    }
+
+    @Test
+    void greedyJsonGenerationReproducesLlama2cIds() throws IOException {
+        Run r = run("generate", "--model", aidreams(), "--temperature", "0", "--max-tokens", "16", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode json = Json.MAPPER.readTree(r.out());
+        int[] tokens = new int[json.get("tokens").size()];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = json.get("tokens").get(i).asInt();
+        }
+        int[] golden = {319, 459, 355, 260, 275, 429, 339, 315, 374, 327, 446, 262, 421, 392, 275, 280};
+        assertEquals(Arrays.toString(golden), Arrays.toString(tokens));
+        for (String field : new String[] {"text", "prompt_tokens", "generated_tokens", "prefill_tokens_per_s",
+            "decode_tokens_per_s"}) {
+            assertTrue(json.has(field), field);
+        }
+        assertEquals(1, json.get("prompt_tokens").asInt());
+        assertEquals(16, json.get("generated_tokens").asInt());
+        assertTrue(json.get("text").asText().startsWith("\"Echoes of vectors unfold"));
+    }
+
+    @Test
+    void streamsTextAndSummarizesOnStderr() {
+        Run r = run("generate", "--model", aidreams(), "--temperature", "0", "--max-tokens", "8", "--threads", "1");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().startsWith("\"Echoes of vect"), r.out());
+        assertTrue(r.err().contains("prompt tokens: 1, generated tokens: 8"), r.err());
+    }
+
+    @Test
+    void sameSeedSameSample() {
+        String[] args = {"generate", "--model", aidreams(), "--prompt", "The", "--max-tokens", "20", "--seed", "7", "--json"};
+        assertEquals(run(args).out().replaceAll("\"(prefill|decode)_tokens_per_s\" : [0-9.E-]+", ""),
+                run(args).out().replaceAll("\"(prefill|decode)_tokens_per_s\" : [0-9.E-]+", ""));
+    }
+
+    @Test
+    void tokenizeMatchesLlama2cTestCase() {
+        Run r = run("tokenize", "--tokenizer", SharedData.file("models/llama2c/tokenizer.bin").toString(), "--text",
+                "I believe the meaning of life is", "--bos");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("1 306 4658 278 6593 310 2834 338", r.out().trim());
+    }
+
+    @Test
+    void infoDescribesTheModel() throws IOException {
+        Run r = run("info", "--model", aidreams(), "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode json = Json.MAPPER.readTree(r.out());
+        assertEquals(64, json.get("dim").asInt());
+        assertEquals(4, json.get("layers").asInt());
+        assertEquals(512, json.get("vocab_size").asInt());
+        assertEquals(4L * 2 * 64 * 4, json.get("kv_bytes_per_token").asLong());
+        assertEquals(json.get("parameters").asLong() * 4, json.get("weight_bytes").asLong());
+    }
+
+    @Test
+    void missingModelFile(@TempDir Path dir) {
+        assertCleanError(run("generate", "--model", dir.resolve("absent.bin").toString()), "not found");
+    }
+
+    @Test
+    void wrongMagicOrGarbageHeader(@TempDir Path dir) throws IOException {
+        Path garbage = dir.resolve("garbage.bin");
+        Files.writeString(garbage, "this is certainly not a model checkpoint, just some text");
+        assertCleanError(run("generate", "--model", garbage.toString()), "not start with a valid llama2.c header");
+        Path export = dir.resolve("v1.bin");
+        ByteBuffer header = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN).putInt(0x616b3432).putInt(1);
+        Files.write(export, header.array());
+        assertCleanError(run("info", "--model", export.toString()), "version 1");
+    }
+
+    @Test
+    void truncatedTensorData(@TempDir Path dir) throws IOException {
+        byte[] full = Files.readAllBytes(Path.of(aidreams()));
+        Path truncated = dir.resolve("aidreams260K.bin");
+        Files.write(truncated, Arrays.copyOf(full, full.length / 2));
+        Files.copy(SharedData.file("models/aidreams260K/tok512.bin"), dir.resolve("tok512.bin"));
+        assertCleanError(run("generate", "--model", truncated.toString()), "truncated");
+    }
+
+    @Test
+    void missingTokenizer(@TempDir Path dir) throws IOException {
+        Path model = dir.resolve("model.bin");
+        Files.copy(Path.of(aidreams()), model);
+        assertCleanError(run("generate", "--model", model.toString()), "--tokenizer");
+    }
+
+    @Test
+    void promptLongerThanTheContext() {
+        String prompt = "Echoes of vectors unfold ".repeat(60);
+        assertCleanError(run("generate", "--model", aidreams(), "--prompt", prompt), "context");
+    }
+
+    @Test
+    void outOfRangeOptions() {
+        assertCleanError(run("generate", "--model", aidreams(), "--top-p", "1.5"), "--top-p");
+        assertCleanError(run("generate", "--model", aidreams(), "--temperature", "-1"), "--temperature");
+        assertCleanError(run("generate", "--model", aidreams(), "--max-tokens", "-3"), "--max-tokens");
+        assertCleanError(run("generate", "--model", aidreams(), "--threads", "0"), "--threads");
+        assertCleanError(run("generate", "--model", aidreams(), "--top-k", "-1"), "--top-k");
+        assertCleanError(run("generate", "--model", aidreams(), "--max-tokens", "many"), "many");
+        assertCleanError(run("bench", "--dtype", "int7"), "int7");
+        assertCleanError(run("bench", "--shape", "llama-9000"), "llama-9000");
+    }
+}
