@@ -1,14 +1,17 @@
 package org.qtale.tensor;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /** bfloat16 weights: the upper half of a float32, widened by a 16-bit shift. */
 public final class BF16Weights extends Packed16Weights {
     public BF16Weights(MemorySegment data, int rows, int cols) {
-        super(data, rows, cols, true);
+        super(data, rows, cols);
     }
 
-    /** Rounds float weights to bfloat16 (nearest even) in a new heap segment. */
+    /** Rounds float weights to bfloat16 (nearest even) in a new off-heap segment. */
     public static BF16Weights of(float[] values, int rows, int cols) {
         short[] bits = new short[values.length];
         for (int i = 0; i < values.length; i++) {
@@ -25,5 +28,52 @@ public final class BF16Weights extends Packed16Weights {
     @Override
     float widen(short bits) {
         return Half.bf16ToFloat(bits);
+    }
+
+    private static FloatVector low(IntVector v) {
+        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector high(IntVector v) {
+        return v.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    @Override
+    float dotPairs(int row, float[] split, int xo) {
+        final int lanes = I.length();
+        final long base = (long) row * cols * 2;
+        final int xOdd = xo + pairs;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int j = 0;
+        for (int bound = pairs - 2 * lanes; j <= bound; j += 2 * lanes) {
+            IntVector v = load(base + 4L * j);
+            IntVector u = load(base + 4L * (j + lanes));
+            a0 = low(v).fma(FloatVector.fromArray(F, split, xo + j), a0);
+            a1 = high(v).fma(FloatVector.fromArray(F, split, xOdd + j), a1);
+            a2 = low(u).fma(FloatVector.fromArray(F, split, xo + j + lanes), a2);
+            a3 = high(u).fma(FloatVector.fromArray(F, split, xOdd + j + lanes), a3);
+        }
+        for (int bound = pairs - lanes; j <= bound; j += lanes) {
+            IntVector v = load(base + 4L * j);
+            a0 = low(v).fma(FloatVector.fromArray(F, split, xo + j), a0);
+            a1 = high(v).fma(FloatVector.fromArray(F, split, xOdd + j), a1);
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) + dotPairsTail(row, j, split, xo);
+    }
+
+    @Override
+    void widenRow(int row, float[] dst, int off) {
+        final int lanes = I.length();
+        final long base = (long) row * cols * 2;
+        int j = 0;
+        for (int bound = pairs - lanes; j <= bound; j += lanes) {
+            IntVector v = load(base + 4L * j);
+            low(v).intoArray(dst, off + j);
+            high(v).intoArray(dst, off + pairs + j);
+        }
+        widenRowTail(row, j, dst, off);
     }
 }

@@ -2,27 +2,27 @@ package org.qtale.tensor;
 
 /**
  * Activations prepared for a {@link LinearWeights} kernel: {@code nTokens} vectors of length {@code cols}, row-major in
- * {@code x}. For 16-bit formats the even and odd columns are also split apart ({@code even[t * cols/2 + j] = x[t *
- * cols + 2j]}), because those kernels read two packed weights per 32-bit lane.
+ * {@code x}. For 16-bit formats each token is also stored split, its even columns first and then its odd ones
+ * ({@code split[t·2p + j] = x[t·cols + 2j]}, {@code split[t·2p + p + j] = x[t·cols + 2j + 1]} with {@code p = cols/2}),
+ * because those kernels widen two packed weights per 32-bit lane into an even and an odd vector.
  */
-public record LinearInput(float[] x, int nTokens, int cols, float[] even, float[] odd) {
+public record LinearInput(float[] x, int nTokens, int cols, float[] split) {
 
     public static LinearInput plain(float[] x, int nTokens, int cols) {
-        return new LinearInput(x, nTokens, cols, null, null);
+        return new LinearInput(x, nTokens, cols, null);
     }
 
-    public static LinearInput deinterleaved(float[] x, int nTokens, int cols) {
-        int half = cols / 2;
-        float[] even = new float[nTokens * half];
-        float[] odd = new float[nTokens * half];
+    public static LinearInput evenOddSplit(float[] x, int nTokens, int cols) {
+        int pairs = cols / 2;
+        float[] split = new float[nTokens * 2 * pairs];
         for (int t = 0; t < nTokens; t++) {
             int src = t * cols;
-            int dst = t * half;
-            for (int j = 0; j < half; j++) {
-                even[dst + j] = x[src + 2 * j];
-                odd[dst + j] = x[src + 2 * j + 1];
+            int dst = t * 2 * pairs;
+            for (int j = 0; j < pairs; j++) {
+                split[dst + j] = x[src + 2 * j];
+                split[dst + pairs + j] = x[src + 2 * j + 1];
             }
         }
-        return new LinearInput(x, nTokens, cols, even, odd);
+        return new LinearInput(x, nTokens, cols, split);
     }
 }

@@ -1,0 +1,92 @@
+package org.qtale.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The prefill micro-kernel on float rows: four weight rows (already widened into an array) times four tokens, with
+ * sixteen accumulators in registers, so each loaded weight vector serves four tokens and each activation vector four
+ * rows. Formats that are not float32 widen a block of four rows once and then run it against every token of the
+ * batch.
+ */
+final class MatMulTiles {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private MatMulTiles() {
+    }
+
+    /**
+     * {@code out[t·outStride + row + i] = Σ_c w[i·n + c] · x[t·n + c]} for rows {@code i < 4} and every token; {@code n}
+     * is the length of a widened row and of a token's activations.
+     */
+    static void fourRows(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
+        int t = 0;
+        for (; t + 4 <= nTokens; t += 4) {
+            tile4x4(w, n, x, t, out, outStride, row);
+        }
+        for (; t < nTokens; t++) {
+            for (int i = 0; i < 4; i++) {
+                out[t * outStride + row + i] = VectorOps.dot(w, i * n, x, t * n, n);
+            }
+        }
+    }
+
+    /** One widened row against every token. */
+    static void oneRow(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
+        for (int t = 0; t < nTokens; t++) {
+            out[t * outStride + row] = VectorOps.dot(w, 0, x, t * n, n);
+        }
+    }
+
+    private static void tile4x4(float[] w, int n, float[] x, int t, float[] out, int outStride, int row) {
+        final int w1 = n;
+        final int w2 = 2 * n;
+        final int w3 = 3 * n;
+        final int x0 = t * n;
+        final int x1 = x0 + n;
+        final int x2 = x1 + n;
+        final int x3 = x2 + n;
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
+        int c = 0;
+        for (int bound = F.loopBound(n); c < bound; c += F.length()) {
+            FloatVector a0 = FloatVector.fromArray(F, w, c);
+            FloatVector a1 = FloatVector.fromArray(F, w, w1 + c);
+            FloatVector a2 = FloatVector.fromArray(F, w, w2 + c);
+            FloatVector a3 = FloatVector.fromArray(F, w, w3 + c);
+            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+            c00 = a0.fma(v, c00);
+            c10 = a1.fma(v, c10);
+            c20 = a2.fma(v, c20);
+            c30 = a3.fma(v, c30);
+            v = FloatVector.fromArray(F, x, x1 + c);
+            c01 = a0.fma(v, c01);
+            c11 = a1.fma(v, c11);
+            c21 = a2.fma(v, c21);
+            c31 = a3.fma(v, c31);
+            v = FloatVector.fromArray(F, x, x2 + c);
+            c02 = a0.fma(v, c02);
+            c12 = a1.fma(v, c12);
+            c22 = a2.fma(v, c22);
+            c32 = a3.fma(v, c32);
+            v = FloatVector.fromArray(F, x, x3 + c);
+            c03 = a0.fma(v, c03);
+            c13 = a1.fma(v, c13);
+            c23 = a2.fma(v, c23);
+            c33 = a3.fma(v, c33);
+        }
+        FloatVector[] acc = {c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33};
+        for (int i = 0; i < 4; i++) {
+            for (int k = 0; k < 4; k++) {
+                float sum = acc[i * 4 + k].reduceLanes(VectorOperators.ADD);
+                for (int cc = c; cc < n; cc++) {
+                    sum += w[i * n + cc] * x[(t + k) * n + cc];
+                }
+                out[(t + k) * outStride + row + i] = sum;
+            }
+        }
+    }
+}
