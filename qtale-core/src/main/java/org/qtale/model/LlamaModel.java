@@ -1,6 +1,8 @@
 package org.qtale.model;
 
 import org.qtale.QtaleException;
+import org.qtale.tensor.Linear;
+import org.qtale.tensor.LinearWeights;
 import org.qtale.tensor.Parallel;
 import org.qtale.tensor.VectorOps;
 
@@ -95,9 +97,8 @@ public final class LlamaModel implements AutoCloseable {
         for (int t = 0; t < batch; t++) {
             VectorOps.rmsNorm(s.xb, t * dim, s.x, t * dim, w.attentionNorm(), config.normEps(), dim);
         }
-        w.wq().apply(s.parallel, s.xb, batch, s.q);
-        w.wk().apply(s.parallel, s.xb, batch, s.k);
-        w.wv().apply(s.parallel, s.xb, batch, s.v);
+        Linear.applyAll(s.parallel, s.xb, batch, new LinearWeights[] {w.wq(), w.wk(), w.wv()},
+                new float[][] {s.q, s.k, s.v});
         if (weights.qkHalfSplit()) {
             interleavePairs(s.q, batch * config.nHeads(), headDim, s.scratch);
             interleavePairs(s.k, batch * config.nKvHeads(), headDim, s.scratch);
@@ -151,8 +152,8 @@ public final class LlamaModel implements AutoCloseable {
         for (int t = 0; t < batch; t++) {
             VectorOps.rmsNorm(s.xb, t * dim, s.x, t * dim, w.ffnNorm(), config.normEps(), dim);
         }
-        w.gate().apply(s.parallel, s.xb, batch, s.hidden);
-        w.up().apply(s.parallel, s.xb, batch, s.hidden2);
+        Linear.applyAll(s.parallel, s.xb, batch, new LinearWeights[] {w.gate(), w.up()},
+                new float[][] {s.hidden, s.hidden2});
         VectorOps.swiGlu(s.hidden, s.hidden2, batch * config.hiddenDim());
         w.down().apply(s.parallel, s.hidden, batch, s.xb);
         VectorOps.add(s.xb, 0, s.x, 0, batch * dim);

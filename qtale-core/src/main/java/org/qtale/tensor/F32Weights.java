@@ -85,22 +85,16 @@ public final class F32Weights implements LinearWeights {
             }
             return;
         }
+        // prefill: copy four rows at a time into an array and run them against every token
+        float[] block = new float[4 * cols];
         int r = rowStart;
         for (; r + 4 <= rowEnd; r += 4) {
-            int t = 0;
-            for (; t + 4 <= nTokens; t += 4) {
-                tile4x4(r, t, x, out);
-            }
-            for (; t < nTokens; t++) {
-                for (int i = 0; i < 4; i++) {
-                    out[t * rows + r + i] = dot(r + i, x, t * cols);
-                }
-            }
+            MemorySegment.copy(data, FLOAT, (long) r * cols * Float.BYTES, block, 0, 4 * cols);
+            MatMulTiles.fourRows(block, cols, x, nTokens, out, rows, r);
         }
         for (; r < rowEnd; r++) {
-            for (int t = 0; t < nTokens; t++) {
-                out[t * rows + r] = dot(r, x, t * cols);
-            }
+            MemorySegment.copy(data, FLOAT, (long) r * cols * Float.BYTES, block, 0, cols);
+            MatMulTiles.oneRow(block, cols, x, nTokens, out, rows, r);
         }
     }
 
@@ -132,75 +126,5 @@ public final class F32Weights implements LinearWeights {
             sum += data.get(FLOAT, base + (long) c * Float.BYTES) * x[xOffset + c];
         }
         return sum;
-    }
-
-    /**
-     * Four rows times four tokens: each loaded weight vector is used for four tokens and each activation vector
-     * for four rows, sixteen accumulators held in registers.
-     */
-    private void tile4x4(int r, int t, float[] x, float[] out) {
-        final int lanes = F.length();
-        final long rowBytes = (long) cols * Float.BYTES;
-        final long b0 = r * rowBytes;
-        final long b1 = b0 + rowBytes;
-        final long b2 = b1 + rowBytes;
-        final long b3 = b2 + rowBytes;
-        final int x0 = t * cols;
-        final int x1 = x0 + cols;
-        final int x2 = x1 + cols;
-        final int x3 = x2 + cols;
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
-        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
-        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
-        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
-        int c = 0;
-        for (int bound = cols - lanes; c <= bound; c += lanes) {
-            long o = (long) c * Float.BYTES;
-            FloatVector w0 = w(b0 + o);
-            FloatVector w1 = w(b1 + o);
-            FloatVector w2 = w(b2 + o);
-            FloatVector w3 = w(b3 + o);
-            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
-            c00 = w0.fma(v, c00);
-            c10 = w1.fma(v, c10);
-            c20 = w2.fma(v, c20);
-            c30 = w3.fma(v, c30);
-            v = FloatVector.fromArray(F, x, x1 + c);
-            c01 = w0.fma(v, c01);
-            c11 = w1.fma(v, c11);
-            c21 = w2.fma(v, c21);
-            c31 = w3.fma(v, c31);
-            v = FloatVector.fromArray(F, x, x2 + c);
-            c02 = w0.fma(v, c02);
-            c12 = w1.fma(v, c12);
-            c22 = w2.fma(v, c22);
-            c32 = w3.fma(v, c32);
-            v = FloatVector.fromArray(F, x, x3 + c);
-            c03 = w0.fma(v, c03);
-            c13 = w1.fma(v, c13);
-            c23 = w2.fma(v, c23);
-            c33 = w3.fma(v, c33);
-        }
-        float[] acc = {
-            c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD),
-            c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD),
-            c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD),
-            c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD),
-            c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD),
-            c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD),
-            c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD),
-            c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD),
-        };
-        for (int i = 0; i < 4; i++) {
-            long rowBase = (r + i) * rowBytes;
-            for (int j = 0; j < 4; j++) {
-                float sum = acc[i * 4 + j];
-                int xo = (t + j) * cols;
-                for (int cc = c; cc < cols; cc++) {
-                    sum += data.get(FLOAT, rowBase + (long) cc * Float.BYTES) * x[xo + cc];
-                }
-                out[(t + j) * rows + r + i] = sum;
-            }
-        }
     }
 }
