@@ -23,8 +23,17 @@ public final class HfTokenizer implements Tokenizer {
     private static final List<String> EXTRA_STOP_NAMES = List.of("<|end_of_text|>", "<|eot_id|>", "<|eom_id|>");
     private static final String[] LLAMA3_CHAT_TOKENS = {"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"};
 
+    /** What happens to the leading space of the first token when decoding. */
+    enum FirstSpace {
+        KEEP,
+        /** The Strip decoder: one leading space goes. */
+        STRIP_ONE,
+        /** The Metaspace decoder: every space marker of the first token goes. */
+        STRIP_ALL
+    }
+
     /** How token pieces become bytes again. */
-    record Decoding(boolean byteLevel, boolean byteFallback, String spaceMarker, boolean stripLeadingSpace) {
+    record Decoding(boolean byteLevel, boolean byteFallback, String spaceMarker, FirstSpace firstSpace) {
     }
 
     /** Everything a {@code tokenizer.json} (and its {@code tokenizer_config.json}) defines. */
@@ -174,14 +183,16 @@ public final class HfTokenizer implements Tokenizer {
         };
     }
 
-    /** Byte tokens give their byte; the space marker becomes a space, dropped at the start of the text. */
+    /** Byte tokens give their byte; the space marker becomes a space, (partly) dropped at the start of the text. */
     private byte[] sentencePieceBytes(String piece, int previous) {
         if (decoding.byteFallback() && isByteToken(piece)) {
             return new byte[] {(byte) Integer.parseInt(piece.substring(3, 5), 16)};
         }
-        String text = decoding.spaceMarker() == null ? piece : piece.replace(decoding.spaceMarker(), " ");
         boolean first = previous < 0 || previous == bos;
-        if (decoding.stripLeadingSpace() && first && text.startsWith(" ")) {
+        String marker = decoding.spaceMarker();
+        String text = marker == null ? piece
+                : piece.replace(marker, first && decoding.firstSpace() == FirstSpace.STRIP_ALL ? "" : " ");
+        if (first && decoding.firstSpace() == FirstSpace.STRIP_ONE && text.startsWith(" ")) {
             text = text.substring(1);
         }
         return text.getBytes(StandardCharsets.UTF_8);

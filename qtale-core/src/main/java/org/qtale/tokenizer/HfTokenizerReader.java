@@ -336,14 +336,18 @@ final class HfTokenizerReader {
         boolean byteLevel = steps.isEmpty() && usesByteLevel(preTokenizer);
         boolean byteFallback = bpe.options().byteFallback();
         String spaceMarker = null;
-        boolean strip = false;
+        HfTokenizer.FirstSpace firstSpace = HfTokenizer.FirstSpace.KEEP;
         for (JsonNode step : steps) {
             String type = step.path("type").asText();
             switch (type) {
                 case "ByteLevel" -> byteLevel = true;
                 case "ByteFallback" -> byteFallback = true;
                 case "Fuse" -> { } // joining pieces is what decoding does anyway
-                case "Strip" -> strip = step.path("start").asInt(0) > 0;
+                case "Strip" -> {
+                    if (step.path("start").asInt(0) > 0) {
+                        firstSpace = HfTokenizer.FirstSpace.STRIP_ONE;
+                    }
+                }
                 case "Replace" -> {
                     if (!step.path("pattern").path("String").isTextual() || !step.path("content").asText().equals(" ")) {
                         throw unsupported("a Replace decoder other than \"marker\" to \" \"");
@@ -352,12 +356,14 @@ final class HfTokenizerReader {
                 }
                 case "Metaspace" -> {
                     spaceMarker = step.path("replacement").asText("\u2581");
-                    strip = prependScheme(step) != PreTokenizer.PrependScheme.NEVER;
+                    if (prependScheme(step) != PreTokenizer.PrependScheme.NEVER) {
+                        firstSpace = HfTokenizer.FirstSpace.STRIP_ALL;
+                    }
                 }
                 default -> throw unsupported("the decoder \"" + type + "\"");
             }
         }
-        return new HfTokenizer.Decoding(byteLevel, byteFallback, spaceMarker, strip);
+        return new HfTokenizer.Decoding(byteLevel, byteFallback, spaceMarker, firstSpace);
     }
 
     private void flattenDecoders(JsonNode node, List<JsonNode> out) {
