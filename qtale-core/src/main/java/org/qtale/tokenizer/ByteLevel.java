@@ -25,6 +25,11 @@ final class ByteLevel {
     private ByteLevel() {
     }
 
+    /** The character that stands for byte {@code b}. */
+    static char charOf(int b) {
+        return BYTE_TO_CHAR[b & 0xFF];
+    }
+
     /** The UTF-8 bytes of {@code text}, one mapped character per byte. */
     static String encode(String text) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
