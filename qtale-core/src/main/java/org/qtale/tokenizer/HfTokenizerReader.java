@@ -38,7 +38,9 @@ final class HfTokenizerReader {
 
     private final String source;
     private Map<String, Integer> vocab;
-    private List<String[]> merges;
+    /** Merges resolved to ids as they stream in; they wait in {@link #pendingMerges} if the vocabulary comes later. */
+    private MergeTable merges;
+    private List<String[]> pendingMerges;
 
     private HfTokenizerReader(String source) {
         this.source = source;
@@ -82,7 +84,7 @@ final class HfTokenizerReader {
                 if (p.nextToken() != JsonToken.START_OBJECT) {
                     throw new QtaleException(source + " is not a tokenizer file (it does not hold a JSON object).");
                 }
-                return readObject(p, tokenizer ? 0 : -1);
+                return tokenizer ? readRoot(p) : p.readValueAsTree();
             }
         } catch (JacksonException e) {
             String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
@@ -92,26 +94,32 @@ final class HfTokenizerReader {
         }
     }
 
-    /**
-     * Reads the object the parser is in as a tree, except that at {@code depth} 0 the "model" object and at depth 1
-     * its "vocab" and "merges" are streamed into {@link #vocab} and {@link #merges} (depth -1: all as a tree).
-     */
-    private ObjectNode readObject(JsonParser p, int depth) throws IOException {
-        ObjectNode node = JSON.createObjectNode();
+    /** The top level as a tree, except for the model, whose big parts are streamed. */
+    private ObjectNode readRoot(JsonParser p) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken value = p.nextToken();
-            if (depth == 0 && field.equals("model") && value == JsonToken.START_OBJECT) {
-                node.set(field, readObject(p, 1));
-            } else if (depth == 1 && field.equals("vocab") && value == JsonToken.START_OBJECT) {
+            root.set(field, field.equals("model") && value == JsonToken.START_OBJECT ? readModel(p) : p.readValueAsTree());
+        }
+        return root;
+    }
+
+    /** The model as a tree, except "vocab" and "merges", which go to {@link #vocab} and {@link #merges}. */
+    private ObjectNode readModel(JsonParser p) throws IOException {
+        ObjectNode model = JSON.createObjectNode();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            if (field.equals("vocab") && value == JsonToken.START_OBJECT) {
                 vocab = readVocab(p);
-            } else if (depth == 1 && field.equals("merges") && value == JsonToken.START_ARRAY) {
-                merges = readMerges(p);
+            } else if (field.equals("merges") && value == JsonToken.START_ARRAY) {
+                readMerges(p);
             } else {
-                node.set(field, p.readValueAsTree());
+                model.set(field, p.readValueAsTree());
             }
         }
-        return node;
+        return model;
     }
 
     private Map<String, Integer> readVocab(JsonParser p) throws IOException {
@@ -127,10 +135,12 @@ final class HfTokenizerReader {
         return map;
     }
 
-    /** Merges as "a b" strings (the classic form) or [a, b] pairs (tokenizers 0.20 and later). */
-    private List<String[]> readMerges(JsonParser p) throws IOException {
-        List<String[]> list = new ArrayList<>(1 << 16);
-        for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+    /** Merges as "a b" strings (the classic form) or [a, b] pairs (tokenizers 0.20 and later); rank = position. */
+    private void readMerges(JsonParser p) throws IOException {
+        merges = new MergeTable(vocab == null ? 1 << 16 : vocab.size() * 2);
+        pendingMerges = vocab == null ? new ArrayList<>() : null;
+        int rank = 0;
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken(), rank++) {
             String[] pair = null;
             if (t == JsonToken.VALUE_STRING) {
                 pair = splitMerge(p.getText());
@@ -142,11 +152,14 @@ final class HfTokenizerReader {
                 }
             }
             if (pair == null) {
-                throw malformed("merge " + list.size() + " is neither \"a b\" nor [\"a\", \"b\"]");
+                throw malformed("merge " + rank + " is neither \"a b\" nor [\"a\", \"b\"]");
             }
-            list.add(pair);
+            if (pendingMerges != null) {
+                pendingMerges.add(pair);
+            } else {
+                addMerge(pair, rank);
+            }
         }
-        return list;
     }
 
     private static String[] splitMerge(String s) {
@@ -164,6 +177,22 @@ final class HfTokenizerReader {
     }
 
     private HfTokenizer build(JsonNode root, JsonNode config) {
+        JsonNode model = requireBpeModel(root);
+        List<AddedTokens.Token> added = addedTokens(root.path("added_tokens"));
+        checkIdsAreDense(added);
+        if (pendingMerges != null) {
+            for (int rank = 0; rank < pendingMerges.size(); rank++) {
+                addMerge(pendingMerges.get(rank), rank);
+            }
+        }
+        BpeModel bpe = new BpeModel(vocab, merges, options(model, vocab));
+        PreTokenizer preTokenizer = preTokenizer(root.path("pre_tokenizer"));
+        return new HfTokenizer(new HfTokenizer.Definition(source, normalizer(root.path("normalizer")), preTokenizer,
+                bpe, vocab, added, decoding(root.path("decoder"), preTokenizer, bpe),
+                configToken(config, "bos_token"), configToken(config, "eos_token"), chatTemplate(config)));
+    }
+
+    private JsonNode requireBpeModel(JsonNode root) {
         JsonNode model = root.path("model");
         if (!model.isObject()) {
             throw malformed("it has no \"model\" object");
@@ -178,30 +207,30 @@ final class HfTokenizerReader {
         if (merges == null) {
             throw malformed("\"model.merges\" is missing");
         }
-        BpeModel bpe = new BpeModel(vocab, mergeTable(), options(model, vocab));
-        PreTokenizer preTokenizer = preTokenizer(root.path("pre_tokenizer"));
-        return new HfTokenizer(new HfTokenizer.Definition(source, normalizer(root.path("normalizer")), preTokenizer,
-                bpe, vocab, addedTokens(root.path("added_tokens")), decoding(root.path("decoder"), preTokenizer, bpe),
-                configToken(config, "bos_token"), configToken(config, "eos_token"), chatTemplate(config)));
+        return model;
     }
 
     // ---- model ----
 
-    /** The merges keyed by their pair of ids; the rank of a merge is its position in the list. */
-    private MergeTable mergeTable() {
-        MergeTable table = new MergeTable(merges.size());
-        for (int rank = 0; rank < merges.size(); rank++) {
-            String[] pair = merges.get(rank);
-            Integer left = vocab.get(pair[0]);
-            Integer right = vocab.get(pair[1]);
-            Integer result = vocab.get(pair[0] + pair[1]);
-            if (left == null || right == null || result == null) {
-                throw malformed("merge " + rank + " (\"" + pair[0] + "\", \"" + pair[1] + "\") uses a piece that is "
-                        + "not in the vocabulary");
-            }
-            table.put(left, right, rank, result);
+    /** Ids index arrays of the vocabulary size, so a stray huge id must not allocate gigabytes. */
+    private void checkIdsAreDense(List<AddedTokens.Token> added) {
+        int count = vocab.size() + added.size();
+        int max = Math.max(vocab.values().stream().mapToInt(Integer::intValue).max().orElse(0),
+                added.stream().mapToInt(AddedTokens.Token::id).max().orElse(0));
+        if (max >= 2L * count + 1024) {
+            throw malformed("token id " + max + " is far beyond the " + count + " tokens it defines");
         }
-        return table;
+    }
+
+    private void addMerge(String[] pair, int rank) {
+        Integer left = vocab.get(pair[0]);
+        Integer right = vocab.get(pair[1]);
+        Integer result = vocab.get(pair[0] + pair[1]);
+        if (left == null || right == null || result == null) {
+            throw malformed("merge " + rank + " (\"" + pair[0] + "\", \"" + pair[1] + "\") uses a piece that is not in "
+                    + "the vocabulary");
+        }
+        merges.put(left, right, rank, result);
     }
 
     private BpeModel.Options options(JsonNode model, Map<String, Integer> vocab) {

@@ -7,19 +7,24 @@ import java.util.Arrays;
  * merges of Llama 3 cost three flat arrays instead of a boxed map.
  */
 final class MergeTable {
-    private final long[] keys;
-    private final int[] ranks;
-    private final int[] results;
-    private final int mask;
+    private long[] keys;
+    private int[] ranks;
+    private int[] results;
+    private int mask;
     private int size;
 
+    /** An empty table; {@code expected} merges fit without growing. */
     MergeTable(int expected) {
-        int capacity = Integer.highestOneBit(Math.max(4, expected * 2 - 1)) << 1;
+        allocate(Integer.highestOneBit(Math.max(4, expected * 2 - 1)) << 1);
+    }
+
+    private void allocate(int capacity) {
         keys = new long[capacity];
         Arrays.fill(keys, -1L);
         ranks = new int[capacity];
         results = new int[capacity];
         mask = capacity - 1;
+        size = 0;
     }
 
     private static long key(int left, int right) {
@@ -38,7 +43,7 @@ final class MergeTable {
     /** Adds a merge; a pair listed twice keeps its last rank, as Hugging Face tokenizers does. */
     void put(int left, int right, int rank, int result) {
         if (size * 2 >= keys.length) {
-            throw new IllegalStateException("merge table is full");
+            grow();
         }
         int i = slot(key(left, right));
         if (keys[i] == -1L) {
@@ -47,6 +52,19 @@ final class MergeTable {
         }
         ranks[i] = rank;
         results[i] = result;
+    }
+
+    /** Doubles the capacity so the table stays at most half full. */
+    private void grow() {
+        long[] oldKeys = keys;
+        int[] oldRanks = ranks;
+        int[] oldResults = results;
+        allocate(oldKeys.length * 2);
+        for (int i = 0; i < oldKeys.length; i++) {
+            if (oldKeys[i] != -1L) {
+                put((int) (oldKeys[i] >>> 32), (int) oldKeys[i], oldRanks[i], oldResults[i]);
+            }
+        }
     }
 
     /** The slot of the pair, or -1 when the pair does not merge. */

@@ -106,6 +106,17 @@ class HfTokenizerFormatTest {
     }
 
     @Test
+    void mergesMayComeBeforeTheVocabulary() throws IOException {
+        ObjectNode root = byteLevelTokenizer(false);
+        ObjectNode model = (ObjectNode) root.get("model");
+        ObjectNode reordered = JSON.createObjectNode().put("type", "BPE");
+        reordered.set("merges", model.get("merges"));
+        reordered.set("vocab", model.get("vocab"));
+        root.set("model", reordered);
+        assertArrayEquals(new int[] {258, 'o'}, HfTokenizer.load(write(root, "tokenizer.json")).encode("hello", false));
+    }
+
+    @Test
     void bosAndEosComeFromTheConfigBesideTheFile() throws IOException {
         ObjectNode root = byteLevelTokenizer(false);
         ArrayNode added = root.withArray("added_tokens");
@@ -187,6 +198,9 @@ class HfTokenizerFormatTest {
         ObjectNode badMerge = byteLevelTokenizer(false);
         badMerge.with("model").withArray("merges").add("x yz");
         assertMessage(failure(write(badMerge, "merge.json")), "merge.json", "merge 4");
+        ObjectNode hugeId = byteLevelTokenizer(false);
+        hugeId.withArray("added_tokens").addObject().put("id", 2_000_000_000).put("content", "<big>");
+        assertMessage(failure(write(hugeId, "huge.json")), "huge.json", "2000000000");
         ObjectNode noVocab = JSON.createObjectNode();
         noVocab.putObject("model").put("type", "BPE").putArray("merges");
         assertMessage(failure(write(noVocab, "empty.json")), "empty.json", "vocab");
