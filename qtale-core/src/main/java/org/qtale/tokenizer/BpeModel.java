@@ -2,7 +2,7 @@ package org.qtale.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.PriorityQueue;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 
@@ -118,7 +118,7 @@ final class BpeModel {
         int[] id = symbols.clone();
         int[] prev = new int[n];
         int[] next = new int[n];
-        PriorityQueue<Long> queue = new PriorityQueue<>();
+        LongHeap queue = new LongHeap(n);
         for (int i = 0; i < n; i++) {
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
@@ -127,7 +127,7 @@ final class BpeModel {
             offer(queue, id, i, i + 1);
         }
         while (!queue.isEmpty()) {
-            long top = queue.poll();
+            long top = queue.pop();
             int pos = (int) top;
             int right = next[pos];
             if (id[pos] < 0 || right < 0) {
@@ -155,10 +155,54 @@ final class BpeModel {
         return out.build().toArray();
     }
 
-    private void offer(PriorityQueue<Long> queue, int[] id, int left, int right) {
+    private void offer(LongHeap queue, int[] id, int left, int right) {
         int slot = merges.find(id[left], id[right]);
         if (slot >= 0) {
             queue.add(((long) merges.rank(slot) << 32) | left);
+        }
+    }
+
+    /** A binary min-heap of longs, so the queue of candidate merges does not box. */
+    private static final class LongHeap {
+        private long[] items;
+        private int size;
+
+        LongHeap(int capacity) {
+            items = new long[Math.max(4, capacity)];
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        void add(long item) {
+            if (size == items.length) {
+                items = Arrays.copyOf(items, size * 2);
+            }
+            int i = size++;
+            while (i > 0 && items[(i - 1) / 2] > item) {
+                items[i] = items[(i - 1) / 2];
+                i = (i - 1) / 2;
+            }
+            items[i] = item;
+        }
+
+        long pop() {
+            long top = items[0];
+            long last = items[--size];
+            int i = 0;
+            for (int child = 1; child < size; child = 2 * i + 1) {
+                if (child + 1 < size && items[child + 1] < items[child]) {
+                    child++;
+                }
+                if (items[child] >= last) {
+                    break;
+                }
+                items[i] = items[child];
+                i = child;
+            }
+            items[i] = last;
+            return top;
         }
     }
 }

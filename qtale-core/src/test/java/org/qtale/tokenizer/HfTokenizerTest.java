@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.List;
@@ -45,6 +48,27 @@ class HfTokenizerTest {
             assertArrayEquals(v.ids(), ids, "ids of '" + v.text() + "'");
             assertEquals(v.text(), llama3.decode(ids), "round trip of '" + v.text() + "'");
         }
+    }
+
+    /**
+     * Ids computed by Hugging Face tokenizers 0.23.2 (the Rust library, through its Node binding) with the same
+     * tokenizer.json, for strings made to be hard: Unicode whitespace (U+0085, U+00A0, U+2028, U+3000, U+001C..),
+     * case folding (ſ, K, İ), digits of other scripts, combining marks, emoji with ZWJ, surrogate pairs.
+     */
+    @Test
+    void matchesHuggingFaceTokenizersOnTrickyUnicode() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        int checked = 0;
+        try (InputStream in = getClass().getResourceAsStream("llama3-hf-reference.jsonl")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                JsonNode row = json.readTree(line);
+                int[] expected = json.treeToValue(row.get("ids"), int[].class);
+                String text = row.get("text").asText();
+                assertArrayEquals(expected, llama3.encode(text, false), "ids of " + json.writeValueAsString(text));
+                checked++;
+            }
+        }
+        assertEquals(311, checked);
     }
 
     @Test
