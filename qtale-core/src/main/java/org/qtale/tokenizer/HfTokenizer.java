@@ -4,6 +4,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,11 @@ public final class HfTokenizer implements Tokenizer {
             String eosToken, String chatTemplate) {
     }
 
+    /** Kinds of token: an ordinary piece, a control token (decodes to nothing), an added token that is text. */
+    private static final byte NORMAL = 0;
+    private static final byte CONTROL = 1;
+    private static final byte ADDED_TEXT = 2;
+
     private final String source;
     private final Normalizer normalizer;
     private final PreTokenizer preTokenizer;
@@ -56,10 +62,6 @@ public final class HfTokenizer implements Tokenizer {
     private final Set<Integer> stopTokens;
     private final String chatTemplate;
 
-    private static final byte NORMAL = 0;
-    private static final byte CONTROL = 1;
-    private static final byte ADDED_TEXT = 2;
-
     HfTokenizer(Definition d) {
         this.source = d.source();
         this.normalizer = d.normalizer();
@@ -67,24 +69,30 @@ public final class HfTokenizer implements Tokenizer {
         this.model = d.model();
         this.addedTokens = new AddedTokens(d.addedTokens());
         this.decoding = d.decoding();
-        this.ids = new java.util.HashMap<>(d.vocab());
-        int size = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
-        for (AddedTokens.Token t : d.addedTokens()) {
-            size = Math.max(size, t.id() + 1);
-        }
+        int size = size(d.vocab(), d.addedTokens());
         this.pieces = new String[size];
-        Arrays.fill(pieces, "");
         this.kind = new byte[size];
+        this.ids = new HashMap<>(d.vocab());
+        Arrays.fill(pieces, "");
         d.vocab().forEach((piece, id) -> pieces[id] = piece);
         for (AddedTokens.Token t : d.addedTokens()) {
             pieces[t.id()] = t.content();
             kind[t.id()] = t.special() ? CONTROL : ADDED_TEXT;
-            ids.putIfAbsent(t.content(), t.id());
+            ids.put(t.content(), t.id()); // as in Hugging Face, an added token wins a lookup by content
         }
         this.bos = resolve(d.bosToken(), BOS_NAMES);
         this.eos = resolve(d.eosToken(), EOS_NAMES);
         this.stopTokens = stopTokens(eos);
         this.chatTemplate = d.chatTemplate();
+    }
+
+    /** One past the largest id of the vocabulary and the added tokens. */
+    private static int size(Map<String, Integer> vocab, List<AddedTokens.Token> added) {
+        int max = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
+        for (AddedTokens.Token t : added) {
+            max = Math.max(max, t.id());
+        }
+        return max + 1;
     }
 
     /**
@@ -179,7 +187,8 @@ public final class HfTokenizer implements Tokenizer {
         return switch (kind[token]) {
             case CONTROL -> new byte[0];
             case ADDED_TEXT -> piece.getBytes(StandardCharsets.UTF_8);
-            default -> decoding.byteLevel() ? ByteLevel.decode(piece) : sentencePieceBytes(piece, previous);
+            case NORMAL -> decoding.byteLevel() ? ByteLevel.decode(piece) : sentencePieceBytes(piece, previous);
+            default -> throw new IllegalStateException("unknown token kind " + kind[token]);
         };
     }
 
