@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.zip.GZIPInputStream;
@@ -271,7 +272,7 @@ final class HfTokenizerReader {
         String type = node.path("type").asText();
         return switch (type) {
             case "Sequence" -> new Normalizer.Sequence(list(node.path("normalizers")).stream()
-                    .map(this::normalizer).filter(java.util.Objects::nonNull).toList());
+                    .map(this::normalizer).filter(Objects::nonNull).toList());
             case "Prepend" -> new Normalizer.Prepend(node.path("prepend").asText());
             case "Replace" -> new Normalizer.Replace(pattern(node.path("pattern"), "Replace normalizer"),
                     node.path("content").asText());
@@ -288,7 +289,7 @@ final class HfTokenizerReader {
         String type = node.path("type").asText();
         return switch (type) {
             case "Sequence" -> new PreTokenizer.Sequence(list(node.path("pretokenizers")).stream()
-                    .map(this::preTokenizer).filter(java.util.Objects::nonNull).toList());
+                    .map(this::preTokenizer).filter(Objects::nonNull).toList());
             case "Split" -> split(node);
             case "ByteLevel" -> new PreTokenizer.ByteLevelSplit(node.path("add_prefix_space").asBoolean(true),
                     node.path("use_regex").asBoolean(true));

@@ -33,6 +33,11 @@ import org.qtale.QtaleException;
  * merge list holds, for every piece, each split into two pieces that are both in the vocabulary, ranked by the merged
  * piece's score (highest first). Ties are broken by the longer left part first, which reproduces llama2.c's
  * leftmost-first choice on runs of equal-score pieces such as Llama 2's whitespace runs, then by id.
+ *
+ * <p>Two differences remain, both outside llama2.c's usual input: a BPE rank cannot express llama2.c's
+ * leftmost-first choice between <em>different</em> pieces of equal score (real vocabularies give every merged piece
+ * its own score, except Llama 2's whitespace runs), and the Hugging Face side reads "<s>", "</s>", "<unk>" and a
+ * literal "▁" in the text as the control tokens and the space, where llama2.c sees plain characters.
  */
 public final class HfTokenizerWriter {
     public static final String TOKENIZER_FILE = "tokenizer.json";
