@@ -86,6 +86,14 @@ class CliTest {
     }
 
     @Test
+    void tokenizeWithTheLlama3TokenizerJson() {
+        Run r = run("tokenize", "--tokenizer", SharedData.file("tokenizers/llama3-npm-lenml/tokenizer.json.gz").toString(),
+                "--text", "Hello world", "--bos");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("128000 9906 1917", r.out().trim()); // llama.cpp's llama-bpe vector for "Hello world", BOS first
+    }
+
+    @Test
     void infoDescribesTheModel() throws IOException {
         Run r = run("info", "--model", aidreams(), "--json");
         assertEquals(0, r.status(), r.err());

@@ -3,6 +3,7 @@ package org.qtale.format;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.qtale.QtaleException;
+import org.qtale.tokenizer.HfTokenizer;
 import org.qtale.tokenizer.Llama2cTokenizer;
 import org.qtale.tokenizer.Tokenizer;
 
@@ -31,8 +32,11 @@ public final class TokenizerFiles {
             throw new QtaleException("Tokenizer file not found: " + path + ".");
         }
         String name = path.getFileName().toString();
-        if (Files.isDirectory(path) || name.endsWith(".json") || name.endsWith(".json.gz")) {
-            throw new QtaleException("Reading tokenizer.json is not available in this build: " + path + ".");
+        if (Files.isDirectory(path)) {
+            return HfTokenizer.load(path.resolve("tokenizer.json"));
+        }
+        if (name.endsWith(".json") || name.endsWith(".json.gz")) {
+            return HfTokenizer.load(path);
         }
         return Llama2cTokenizer.load(path, vocabSize);
     }
