@@ -78,15 +78,33 @@ final class MatMulTiles {
             c23 = a2.fma(v, c23);
             c33 = a3.fma(v, c33);
         }
-        FloatVector[] acc = {c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33};
-        for (int i = 0; i < 4; i++) {
-            for (int k = 0; k < 4; k++) {
-                float sum = acc[i * 4 + k].reduceLanes(VectorOperators.ADD);
-                for (int cc = c; cc < n; cc++) {
-                    sum += w[i * n + cc] * x[(t + k) * n + cc];
-                }
-                out[(t + k) * outStride + row + i] = sum;
-            }
+        // reduce each accumulator on its own: an array of vectors would defeat escape analysis and box them all
+        int rest = c;
+        store(c00, w, 0, x, x0, rest, n, out, t * outStride + row);
+        store(c10, w, w1, x, x0, rest, n, out, t * outStride + row + 1);
+        store(c20, w, w2, x, x0, rest, n, out, t * outStride + row + 2);
+        store(c30, w, w3, x, x0, rest, n, out, t * outStride + row + 3);
+        store(c01, w, 0, x, x1, rest, n, out, (t + 1) * outStride + row);
+        store(c11, w, w1, x, x1, rest, n, out, (t + 1) * outStride + row + 1);
+        store(c21, w, w2, x, x1, rest, n, out, (t + 1) * outStride + row + 2);
+        store(c31, w, w3, x, x1, rest, n, out, (t + 1) * outStride + row + 3);
+        store(c02, w, 0, x, x2, rest, n, out, (t + 2) * outStride + row);
+        store(c12, w, w1, x, x2, rest, n, out, (t + 2) * outStride + row + 1);
+        store(c22, w, w2, x, x2, rest, n, out, (t + 2) * outStride + row + 2);
+        store(c32, w, w3, x, x2, rest, n, out, (t + 2) * outStride + row + 3);
+        store(c03, w, 0, x, x3, rest, n, out, (t + 3) * outStride + row);
+        store(c13, w, w1, x, x3, rest, n, out, (t + 3) * outStride + row + 1);
+        store(c23, w, w2, x, x3, rest, n, out, (t + 3) * outStride + row + 2);
+        store(c33, w, w3, x, x3, rest, n, out, (t + 3) * outStride + row + 3);
+    }
+
+    /** Writes one tile entry: the accumulator's lanes plus the columns the vector loop left over. */
+    private static void store(FloatVector acc, float[] w, int wOffset, float[] x, int xOffset, int from, int n,
+            float[] out, int index) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int c = from; c < n; c++) {
+            sum += w[wOffset + c] * x[xOffset + c];
         }
+        out[index] = sum;
     }
 }

@@ -1,6 +1,7 @@
 package org.qtale.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -101,13 +102,13 @@ public final class VectorOps {
         FloatVector sumV = FloatVector.zero(F);
         i = 0;
         for (; i < bound; i += lanes) {
-            FloatVector e = FloatVector.fromArray(F, x, offset + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(F, x, offset + i).sub(max));
             e.intoArray(x, offset + i);
             sumV = sumV.add(e);
         }
         float sum = sumV.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[offset + i] - max);
+            float e = exp(x[offset + i] - max);
             x[offset + i] = e;
             sum += e;
         }
@@ -126,12 +127,12 @@ public final class VectorOps {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
-            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector silu = g.div(exp(g.neg()).add(1f));
             silu.mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
         for (; i < n; i++) {
             float g = gate[i];
-            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+            gate[i] = g / (exp(-g) + 1f) * up[i];
         }
     }
 
@@ -155,6 +156,51 @@ public final class VectorOps {
             v[offset + i] = v0 * cos[tableOffset + i] + v1 * sin[tableOffset + i];
             v[offset + i + 1] = v1 * cos[tableOffset + i + 1] + v0 * sin[tableOffset + i + 1];
         }
+    }
+
+    private static final float LOG2_E = 1.44269504f;
+    private static final float LN2_HIGH = 0.693145752f; // ln 2 split in two so that k·LN2_HIGH is exact
+    private static final float LN2_LOW = 1.42860677e-6f;
+    private static final float ROUNDING = 12582912f; // 1.5·2^23: adding and subtracting it rounds to an integer
+    private static final float MIN_EXPONENT = -87f;
+    private static final float MAX_EXPONENT = 88f;
+
+    /**
+     * e^x per lane from add, mul and fma only (x = k·ln 2 + r, e^r by its Taylor polynomial of degree 7 on |r| ≤ ln
+     * 2 / 2, then 2^k through the exponent bits), within about 1 ulp. Unlike {@code lanewise(EXP)}, whose compiled form
+     * differs from the interpreted one, it gives the same bits in every JIT tier, so a seeded run repeats exactly.
+     * Inputs are clamped to [-87, 88].
+     */
+    public static FloatVector exp(FloatVector x) {
+        FloatVector clamped = x.max(MIN_EXPONENT).min(MAX_EXPONENT);
+        FloatVector k = clamped.mul(LOG2_E).add(ROUNDING).sub(ROUNDING);
+        FloatVector r = k.fma(-LN2_HIGH, clamped);
+        r = k.fma(-LN2_LOW, r);
+        FloatVector p = r.fma(1f / 5040, FloatVector.broadcast(F, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        IntVector exponent = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(exponent.reinterpretAsFloats());
+    }
+
+    /** The scalar twin of {@link #exp(FloatVector)}, operation for operation, for loop tails. */
+    public static float exp(float x) {
+        float clamped = Math.min(Math.max(x, MIN_EXPONENT), MAX_EXPONENT);
+        float k = clamped * LOG2_E + ROUNDING - ROUNDING;
+        float r = Math.fma(k, -LN2_HIGH, clamped);
+        r = Math.fma(k, -LN2_LOW, r);
+        float p = Math.fma(r, 1f / 5040, 1f / 720);
+        p = Math.fma(p, r, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        return p * Float.intBitsToFloat(((int) k + 127) << 23);
     }
 
     public static int argmax(float[] x, int n) {

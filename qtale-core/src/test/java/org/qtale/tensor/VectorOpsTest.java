@@ -96,6 +96,32 @@ class VectorOpsTest {
         assertArrayEquals(expected, v, 1e-5f);
     }
 
+    /** The vector exp and its scalar twin agree bit for bit, and both stay within 2 ulp of Math.exp. */
+    @Test
+    void expIsAccurateAndTheSameInVectorAndScalarForm() {
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        float[] in = new float[lanes * 4096];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = -87f + 175f * i / in.length;
+        }
+        in[0] = 0f;
+        in[1] = -0.3465f;
+        in[2] = 0.3466f;
+        float[] out = new float[lanes];
+        for (int i = 0; i < in.length; i += lanes) {
+            VectorOps.exp(jdk.incubator.vector.FloatVector.fromArray(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, in, i))
+                    .intoArray(out, 0);
+            for (int j = 0; j < lanes; j++) {
+                float x = in[i + j];
+                assertEquals(Float.floatToIntBits(VectorOps.exp(x)), Float.floatToIntBits(out[j]), "x=" + x);
+                double exact = Math.exp(x);
+                assertEquals(exact, out[j], 2 * Math.ulp((float) exact), "x=" + x);
+            }
+        }
+        assertEquals(1f, VectorOps.exp(0f), 0f);
+        assertEquals(0f, VectorOps.exp(-1000f), 1e-37f);
+    }
+
     @Test
     void ropeRotatesAHandComputedPair() {
         // (1, 0) rotated by 90 degrees is (0, 1); (0, 2) by 90 degrees is (-2, 0)
