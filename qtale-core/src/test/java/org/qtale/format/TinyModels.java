@@ -1,5 +1,8 @@
 package org.qtale.format;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -66,6 +69,27 @@ final class TinyModels {
             }
         }
         return out;
+    }
+
+    /**
+     * Asserts that two models that compute the same function give bitwise identical logits. The engine is
+     * deterministic for a fixed compiled state, but the JIT's vector {@code EXP} (softmax, SiLU) may differ from the
+     * interpreter's by an ulp; so {@code b} runs between two runs of {@code a}, and the comparison counts only when those
+     * two agree (no compilation changed the result in between).
+     */
+    static void assertIdenticalLogits(LlamaModel a, LlamaModel b, int[] prompt, int[] decode) {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            List<float[]> before = logits(a, prompt, decode);
+            List<float[]> actual = logits(b, prompt, decode);
+            List<float[]> after = logits(a, prompt, decode);
+            if (maxAbsDifference(before, after) == 0f) {
+                for (int i = 0; i < before.size(); i++) {
+                    assertArrayEquals(before.get(i), actual.get(i), 0f, "logits after step " + i);
+                }
+                return;
+            }
+        }
+        fail("The JIT kept changing the reference model's logits over 50 attempts.");
     }
 
     static float maxAbsDifference(List<float[]> a, List<float[]> b) {
