@@ -11,9 +11,9 @@ import org.qtale.testing.SharedData;
 import org.qtale.tokenizer.Llama2cTokenizer;
 
 /** The real aidreams260K checkpoint against the outputs of llama2.c's run.c recorded in shared/data/SOURCES.md. */
-class Aidreams260KTest {
+public class Aidreams260KTest {
     /** llama2.c {@code run aidreams260K.bin -z tok512.bin -t 0.0}: the first 64 greedy ids after BOS. */
-    static final int[] GOLDEN = {319, 459, 355, 260, 275, 429, 339, 315, 374, 327, 446, 262, 421, 392, 275, 280, 269,
+    public static final int[] GOLDEN = {319, 459, 355, 260, 275, 429, 339, 315, 374, 327, 446, 262, 421, 392, 275, 280, 269,
         440, 270, 283, 446, 299, 303, 266, 358, 430, 312, 379, 441, 260, 446, 262, 421, 392, 275, 280, 269, 440, 270,
         283, 446, 299, 303, 384, 467, 407, 360, 266, 291, 443, 435, 295, 448, 429, 465, 265, 434, 317, 431, 434, 289,
         408, 326, 446};

@@ -1,0 +1,119 @@
+package org.qtale.format;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.qtale.QtaleException;
+import org.qtale.model.LayerWeights;
+import org.qtale.model.LlamaConfig;
+import org.qtale.model.LlamaModel;
+import org.qtale.model.LlamaWeights;
+import org.qtale.tensor.LinearWeights;
+
+/**
+ * A Hugging Face model directory: {@code config.json} plus {@code model.safetensors} (or shards and their index).
+ * Weight matrices stay memory-mapped in their stored dtype; norm vectors are widened to float. Hugging Face stores
+ * the rows of the q and k projections in the rotate-half layout, which {@link LlamaWeights#qkHalfSplit()} tells the
+ * forward pass.
+ */
+public final class HfCheckpoint {
+    /** Tensor names of the Hugging Face LLaMA layout. */
+    static final String EMBEDDING = "model.embed_tokens.weight";
+    static final String FINAL_NORM = "model.norm.weight";
+    static final String OUTPUT = "lm_head.weight";
+
+    /** The per-layer tensor suffixes, in the order the writer stores them. */
+    static final List<String> LAYER_TENSORS = List.of("input_layernorm", "self_attn.q_proj", "self_attn.k_proj",
+            "self_attn.v_proj", "self_attn.o_proj", "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj",
+            "mlp.down_proj");
+
+    private HfCheckpoint() {
+    }
+
+    /** The name of a layer's tensor, e.g. {@code model.layers.3.mlp.up_proj.weight}. */
+    static String layerTensor(int layer, String suffix) {
+        return "model.layers." + layer + "." + suffix + ".weight";
+    }
+
+    /** Reads the configuration of a model directory. */
+    public static HfConfig readConfig(Path dir) {
+        requireDirectory(dir);
+        Path file = dir.resolve(HfConfig.FILE);
+        if (!Files.isRegularFile(file)) {
+            throw new QtaleException(dir + " has no " + HfConfig.FILE + ", so it is not a Hugging Face model directory.");
+        }
+        return HfConfig.read(file);
+    }
+
+    public static LlamaModel load(Path dir) {
+        HfConfig config = readConfig(dir);
+        Arena arena = Arena.ofShared();
+        try {
+            Safetensors tensors = Safetensors.openDirectory(dir, arena);
+            return new LlamaModel(config.llama(), weights(tensors, config.llama()), arena);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static void requireDirectory(Path dir) {
+        if (!Files.exists(dir)) {
+            throw new QtaleException("Model directory not found: " + dir + ".");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new QtaleException(dir + " is a file, not a Hugging Face model directory.");
+        }
+    }
+
+    /** Picks the model's tensors out of {@code tensors}, checking each shape against {@code c}. */
+    public static LlamaWeights weights(Safetensors tensors, LlamaConfig c) {
+        Shapes s = new Shapes(tensors);
+        LinearWeights embedding = s.matrix(EMBEDDING, c.vocabSize(), c.dim());
+        List<LayerWeights> layers = new ArrayList<>(c.nLayers());
+        for (int l = 0; l < c.nLayers(); l++) {
+            layers.add(layer(s, l, c));
+        }
+        float[] finalNorm = s.vector(FINAL_NORM, c.dim());
+        LinearWeights output = c.tiedEmbeddings() ? embedding : s.matrix(OUTPUT, c.vocabSize(), c.dim());
+        return new LlamaWeights(embedding, layers, finalNorm, output, true);
+    }
+
+    private static LayerWeights layer(Shapes s, int l, LlamaConfig c) {
+        int dim = c.dim();
+        return new LayerWeights(
+                s.vector(layerTensor(l, "input_layernorm"), dim),
+                s.matrix(layerTensor(l, "self_attn.q_proj"), c.qDim(), dim),
+                s.matrix(layerTensor(l, "self_attn.k_proj"), c.kvDim(), dim),
+                s.matrix(layerTensor(l, "self_attn.v_proj"), c.kvDim(), dim),
+                s.matrix(layerTensor(l, "self_attn.o_proj"), dim, c.qDim()),
+                s.vector(layerTensor(l, "post_attention_layernorm"), dim),
+                s.matrix(layerTensor(l, "mlp.gate_proj"), c.hiddenDim(), dim),
+                s.matrix(layerTensor(l, "mlp.up_proj"), c.hiddenDim(), dim),
+                s.matrix(layerTensor(l, "mlp.down_proj"), dim, c.hiddenDim()));
+    }
+
+    /** Looks tensors up and checks that their shapes are the ones the configuration implies. */
+    private record Shapes(Safetensors tensors) {
+        MappedTensor get(String name, int... expected) {
+            MappedTensor t = tensors.find(name).orElseThrow(() -> new QtaleException(
+                    "The checkpoint is missing tensor " + name + " (expected shape " + Arrays.toString(expected) + ")."));
+            if (!Arrays.equals(t.shape(), expected)) {
+                throw new QtaleException("Tensor " + name + " has shape " + t.shapeText() + " but " + HfConfig.FILE
+                        + " implies " + Arrays.toString(expected) + ".");
+            }
+            return t;
+        }
+
+        LinearWeights matrix(String name, int rows, int cols) {
+            return get(name, rows, cols).asLinearWeights();
+        }
+
+        float[] vector(String name, int length) {
+            return get(name, length).toFloatArray();
+        }
+    }
+}
