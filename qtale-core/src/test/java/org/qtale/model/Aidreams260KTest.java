@@ -53,6 +53,20 @@ public class Aidreams260KTest {
         }
     }
 
+    /** Repeated runs give the same bits while the JIT moves the kernels from the interpreter to C2. */
+    @Test
+    void repeatedRunsAreBitIdentical() {
+        try (LlamaModel model = Llama2cCheckpoint.load(SharedData.file("models/aidreams260K/aidreams260K.bin"));
+                Parallel parallel = new Parallel(2)) {
+            int[] prompt = Arrays.copyOf(GOLDEN, 24);
+            float[] first = model.forward(model.newState(parallel, 128, 8), prompt, 0, prompt.length, true).clone();
+            for (int run = 0; run < 300; run++) {
+                float[] again = model.forward(model.newState(parallel, 128, 8), prompt, 0, prompt.length, true);
+                assertArrayEquals(first, again, 0f, "run " + run);
+            }
+        }
+    }
+
     /** Prefill in batches computes the same logits as feeding the prompt one token at a time. */
     @Test
     void batchedPrefillMatchesTokenByToken() {
