@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             BenchCommand.class,
             JmhCommand.class,
+            ConvertCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -1,9 +1,7 @@
 package org.qtale.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import org.qtale.QtaleException;
-import org.qtale.format.Llama2cCheckpoint;
+import org.qtale.format.ModelLoader;
 import org.qtale.format.TokenizerFiles;
 import org.qtale.model.LlamaModel;
 import org.qtale.tokenizer.Tokenizer;
@@ -20,13 +18,7 @@ final class ModelOptions {
     Path tokenizer;
 
     LlamaModel openModel() {
-        if (!Files.exists(model)) {
-            throw new QtaleException("Model not found: " + model + ".");
-        }
-        if (Files.isDirectory(model)) {
-            throw new QtaleException("Hugging Face model directories are not available in this build: " + model + ".");
-        }
-        return Llama2cCheckpoint.load(model);
+        return ModelLoader.loadModel(model);
     }
 
     Tokenizer openTokenizer(LlamaModel opened) {

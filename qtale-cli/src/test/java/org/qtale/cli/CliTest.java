@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.qtale.testing.SharedData;
@@ -106,8 +107,55 @@ class CliTest {
     }
 
     @Test
+    void convertedDirectoryGeneratesAndTokenizesLikeTheCheckpoint(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("aidreams-hf");
+        Run convert = run("convert", "--from", aidreams(), "--to", out.toString());
+        assertEquals(0, convert.status(), convert.err());
+        for (String file : new String[] {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"}) {
+            assertTrue(Files.isRegularFile(out.resolve(file)), file);
+        }
+        String[] generate = {"generate", "--temperature", "0", "--max-tokens", "24", "--prompt", "Echoes of", "--json"};
+        JsonNode fromBin = Json.MAPPER.readTree(run(concat(generate, "--model", aidreams())).out());
+        JsonNode fromDir = Json.MAPPER.readTree(run(concat(generate, "--model", out.toString())).out());
+        assertEquals(fromBin.get("tokens"), fromDir.get("tokens"));
+        assertEquals(fromBin.get("text"), fromDir.get("text"));
+        String text = "Contrast edges sharpen, a gentle hum";
+        assertEquals(run("tokenize", "--model", aidreams(), "--text", text).out(),
+                run("tokenize", "--model", out.toString(), "--text", text).out());
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(1, left.count(), "no staging directory left behind");
+        }
+    }
+
+    @Test
+    void convertRefusesToOverwriteAndLeavesNothingHalfWritten(@TempDir Path dir) throws IOException {
+        Path existing = dir.resolve("existing");
+        Files.createDirectories(existing);
+        Files.writeString(existing.resolve("keep.txt"), "mine");
+        assertCleanError(run("convert", "--from", aidreams(), "--to", existing.toString()), "--overwrite");
+        assertEquals("mine", Files.readString(existing.resolve("keep.txt")));
+
+        byte[] full = Files.readAllBytes(Path.of(aidreams()));
+        Path truncated = dir.resolve("broken.bin");
+        Files.write(truncated, Arrays.copyOf(full, full.length - 1000));
+        Path target = dir.resolve("never");
+        assertCleanError(run("convert", "--from", truncated.toString(), "--tokenizer",
+                SharedData.file("models/aidreams260K/tok512.bin").toString(), "--to", target.toString()), "truncated");
+        assertFalse(Files.exists(target));
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(2, left.count(), "only the two inputs remain");
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    @Test
     void missingModelFile(@TempDir Path dir) {
-        assertCleanError(run("generate", "--model", dir.resolve("absent.bin").toString()), "not found");
+        assertCleanError(run("generate", "--model", dir.resolve("absent.bin").toString()), "No model found");
     }
 
     @Test

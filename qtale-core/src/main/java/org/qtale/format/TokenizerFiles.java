@@ -42,12 +42,14 @@ public final class TokenizerFiles {
     }
 
     private static Path find(Path model, int vocabSize) {
-        if (Files.isDirectory(model)) {
-            Path json = model.resolve("tokenizer.json");
+        boolean hfDirectory = Files.isDirectory(model) || !model.getFileName().toString().endsWith(".bin");
+        if (hfDirectory) {
+            Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+            Path json = dir.resolve("tokenizer.json");
             if (Files.exists(json)) {
                 return json;
             }
-            throw new QtaleException("The model directory " + model + " has no tokenizer.json; pass --tokenizer PATH.");
+            throw new QtaleException("The model directory " + dir + " has no tokenizer.json; pass --tokenizer PATH.");
         }
         Path dir = model.toAbsolutePath().getParent();
         for (String name : new String[] {"tokenizer.bin", "tok" + vocabSize + ".bin"}) {

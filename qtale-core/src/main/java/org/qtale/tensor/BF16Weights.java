@@ -61,7 +61,7 @@ public final class BF16Weights extends Packed16Weights {
             a0 = low(v).fma(FloatVector.fromArray(F, split, xo + j), a0);
             a1 = high(v).fma(FloatVector.fromArray(F, split, xOdd + j), a1);
         }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) + dotPairsTail(row, j, split, xo);
+        return VectorOps.sum(a0.add(a1).add(a2.add(a3))) + dotPairsTail(row, j, split, xo);
     }
 
     @Override

@@ -56,7 +56,7 @@ public final class F16Weights extends Packed16Weights {
             a0 = halfToFloat(v.and(0xFFFF)).fma(FloatVector.fromArray(F, split, xo + j), a0);
             a1 = halfToFloat(v.lanewise(VectorOperators.LSHR, 16)).fma(FloatVector.fromArray(F, split, xOdd + j), a1);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD) + dotPairsTail(row, j, split, xo);
+        return VectorOps.sum(a0.add(a1)) + dotPairsTail(row, j, split, xo);
     }
 
     @Override

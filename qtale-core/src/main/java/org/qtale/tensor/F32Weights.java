@@ -121,7 +121,7 @@ public final class F32Weights implements LinearWeights {
         for (int bound = cols - lanes; c <= bound; c += lanes) {
             a0 = w(base + (long) c * Float.BYTES).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
         }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sum = VectorOps.sum(a0.add(a1).add(a2.add(a3)));
         for (; c < cols; c++) {
             sum += data.get(FLOAT, base + (long) c * Float.BYTES) * x[xOffset + c];
         }

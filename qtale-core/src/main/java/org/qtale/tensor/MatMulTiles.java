@@ -101,7 +101,7 @@ final class MatMulTiles {
     /** Writes one tile entry: the accumulator's lanes plus the columns the vector loop left over. */
     private static void store(FloatVector acc, float[] w, int wOffset, float[] x, int xOffset, int from, int n,
             float[] out, int index) {
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorOps.sum(acc);
         for (int c = from; c < n; c++) {
             sum += w[wOffset + c] * x[xOffset + c];
         }

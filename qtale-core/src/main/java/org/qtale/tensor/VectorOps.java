@@ -12,10 +12,34 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorOps {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** {@code FOLDS[i]} moves lane {@code j + lanes/2^(i+1)} onto lane {@code j}: the steps of a tree sum. */
+    private static final VectorShuffle<Float>[] FOLDS = folds();
     /** Swaps the two lanes of every (even, odd) pair. */
     private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(F, i -> i ^ 1);
 
     private VectorOps() {
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] folds = new VectorShuffle[steps];
+        for (int i = 0; i < steps; i++) {
+            int half = F.length() >> (i + 1);
+            folds[i] = VectorShuffle.fromOp(F, j -> (j + half) % F.length());
+        }
+        return folds;
+    }
+
+    /**
+     * The sum of the lanes as a fixed tree of lane-wise adds. {@code reduceLanes(ADD)} may add in a different order
+     * once compiled than when interpreted; this gives the same bits in every JIT tier.
+     */
+    public static float sum(FloatVector v) {
+        for (VectorShuffle<Float> fold : FOLDS) {
+            v = v.add(v.rearrange(fold));
+        }
+        return v.lane(0);
     }
 
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
@@ -31,7 +55,7 @@ public final class VectorOps {
         for (; i <= n - lanes; i += lanes) {
             acc0 = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc0.add(acc1));
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }
@@ -71,7 +95,7 @@ public final class VectorOps {
             FloatVector v = FloatVector.fromArray(F, x, xOffset + i);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = sum(acc);
         for (; i < n; i++) {
             ss += x[xOffset + i] * x[xOffset + i];
         }
@@ -106,7 +130,7 @@ public final class VectorOps {
             e.intoArray(x, offset + i);
             sumV = sumV.add(e);
         }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        float sum = sum(sumV);
         for (; i < n; i++) {
             float e = exp(x[offset + i] - max);
             x[offset + i] = e;
@@ -174,9 +198,9 @@ public final class VectorOps {
     public static FloatVector exp(FloatVector x) {
         FloatVector clamped = x.max(MIN_EXPONENT).min(MAX_EXPONENT);
         FloatVector k = clamped.mul(LOG2_E).add(ROUNDING).sub(ROUNDING);
-        FloatVector r = k.fma(-LN2_HIGH, clamped);
-        r = k.fma(-LN2_LOW, r);
-        FloatVector p = r.fma(1f / 5040, FloatVector.broadcast(F, 1f / 720));
+        FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HIGH), clamped);
+        r = k.fma(FloatVector.broadcast(F, -LN2_LOW), r);
+        FloatVector p = r.fma(FloatVector.broadcast(F, 1f / 5040), FloatVector.broadcast(F, 1f / 720));
         p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
         p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
         p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
