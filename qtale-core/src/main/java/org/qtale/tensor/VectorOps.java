@@ -12,34 +12,36 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorOps {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** {@code FOLDS[i]} moves lane {@code j + lanes/2^(i+1)} onto lane {@code j}: the steps of a tree sum. */
-    private static final VectorShuffle<Float>[] FOLDS = folds();
     /** Swaps the two lanes of every (even, odd) pair. */
     private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(F, i -> i ^ 1);
 
     private VectorOps() {
     }
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] folds() {
-        int steps = Integer.numberOfTrailingZeros(F.length());
-        VectorShuffle<Float>[] folds = new VectorShuffle[steps];
-        for (int i = 0; i < steps; i++) {
-            int half = F.length() >> (i + 1);
-            folds[i] = VectorShuffle.fromOp(F, j -> (j + half) % F.length());
-        }
-        return folds;
-    }
-
     /**
-     * The sum of the lanes as a fixed tree of lane-wise adds. {@code reduceLanes(ADD)} may add in a different order
-     * once compiled than when interpreted; this gives the same bits in every JIT tier.
+     * The sum of the lanes in a fixed order: halves added lane-wise down to four lanes, then {@code (l0 + l2) + (l1 +
+     * l3)}. {@code reduceLanes(ADD)} may add in a different order once compiled than when interpreted; this gives the
+     * same bits in every JIT tier (and, on AVX-512, costs about the same).
      */
     public static float sum(FloatVector v) {
-        for (VectorShuffle<Float> fold : FOLDS) {
-            v = v.add(v.rearrange(fold));
+        if (v.length() == 16) {
+            v = addHalves(v, FloatVector.SPECIES_256);
         }
-        return v.lane(0);
+        if (v.length() == 8) {
+            v = addHalves(v, FloatVector.SPECIES_128);
+        }
+        if (v.length() == 4) {
+            return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
+        }
+        float sum = 0;
+        for (int i = 0; i < v.length(); i++) {
+            sum += v.lane(i);
+        }
+        return sum;
+    }
+
+    private static FloatVector addHalves(FloatVector v, VectorSpecies<Float> half) {
+        return ((FloatVector) v.reinterpretShape(half, 0)).add((FloatVector) v.reinterpretShape(half, 1));
     }
 
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
