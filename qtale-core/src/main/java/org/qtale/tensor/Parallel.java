@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.qtale.QtaleException;
 
 /**
- * A dedicated pool of compute threads. Work is split into contiguous chunks, one per thread, so that each worker
- * streams its own rows of a weight matrix.
+ * A dedicated pool of compute threads. Work is split into contiguous chunks of rows, so that each worker streams
+ * its own part of a weight matrix.
  */
 public final class Parallel implements AutoCloseable {
     /** A body that processes the half-open range {@code [start, end)}. */
