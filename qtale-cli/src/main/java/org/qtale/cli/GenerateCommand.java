@@ -3,6 +3,7 @@ package org.qtale.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.qtale.QtaleException;
 import org.qtale.model.GenerationResult;
@@ -11,6 +12,7 @@ import org.qtale.model.Generator;
 import org.qtale.model.InferenceState;
 import org.qtale.model.LlamaModel;
 import org.qtale.tensor.Parallel;
+import org.qtale.tokenizer.HfTokenizer;
 import org.qtale.tokenizer.Tokenizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,6 +51,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Prompt tokens per prefill batch (default ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--chat", description = "Wrap the prompt as a user message in the tokenizer's chat format (Llama 3).")
+    boolean chat;
+
     @Option(names = "--json", description = "Print one JSON object instead of streaming text.")
     boolean json;
 
@@ -60,7 +65,7 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (LlamaModel model = modelOptions.openModel(); Parallel parallel = threadOptions.parallel()) {
             Tokenizer tokenizer = modelOptions.openTokenizer(model);
-            int[] promptTokens = tokenizer.encode(prompt, true);
+            int[] promptTokens = tokenizer.encode(chat ? chatPrompt(tokenizer) : prompt, true);
             int context = model.config().contextLength();
             if (promptTokens.length >= context) {
                 throw new QtaleException("The prompt has " + promptTokens.length + " tokens but the model's context is "
@@ -88,6 +93,16 @@ final class GenerateCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    private String chatPrompt(Tokenizer tokenizer) {
+        if (tokenizer instanceof HfTokenizer hf) {
+            Optional<String> wrapped = hf.chatPrompt(prompt);
+            if (wrapped.isPresent()) {
+                return wrapped.get();
+            }
+        }
+        throw new QtaleException("--chat needs a tokenizer with the Llama 3 chat tokens; this model's tokenizer has none.");
     }
 
     private void validate() {

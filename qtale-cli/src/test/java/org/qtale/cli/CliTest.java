@@ -186,6 +186,33 @@ class CliTest {
     }
 
     @Test
+    void chatNeedsChatTokens() {
+        assertCleanError(run("generate", "--model", aidreams(), "--chat", "--prompt", "hi"), "--chat");
+    }
+
+    @Test
+    void unsupportedArchitectureAndDtypeInAModelDirectory(@TempDir Path dir) throws IOException {
+        Path model = dir.resolve("m");
+        assertEquals(0, run("convert", "--from", aidreams(), "--to", model.toString()).status());
+        Path config = model.resolve("config.json");
+        String original = Files.readString(config);
+        Files.writeString(config, original.replace("LlamaForCausalLM", "GPT2LMHeadModel"));
+        assertCleanError(run("info", "--model", model.toString()), "GPT2LMHeadModel");
+        Files.writeString(config, original.replace("\"hidden_size\" : 64", "\"hidden_size\" : 96")
+                .replace("\"hidden_size\":64", "\"hidden_size\":96"));
+        assertCleanError(run("info", "--model", model.toString()), "shape");
+        Files.writeString(config, original);
+        byte[] weights = Files.readAllBytes(model.resolve("model.safetensors"));
+        String header = new String(weights, 8, 200, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int at = header.indexOf("\"F32\"");
+        weights[8 + at + 1] = 'I';
+        weights[8 + at + 2] = '6';
+        weights[8 + at + 3] = '4';
+        Files.write(model.resolve("model.safetensors"), weights);
+        assertCleanError(run("info", "--model", model.toString()), "I64");
+    }
+
+    @Test
     void promptLongerThanTheContext() {
         String prompt = "Echoes of vectors unfold ".repeat(60);
         assertCleanError(run("generate", "--model", aidreams(), "--prompt", prompt), "context");
