@@ -7,7 +7,10 @@ import org.qtale.tokenizer.Utf8StreamDecoder;
 
 /** The one generation loop: prefill the prompt, then sample, stream and feed back one token at a time. */
 public final class Generator {
-    /** Receives each generated token with the text it completes (possibly empty while a character is split). */
+    /**
+     * Receives each generated token with the text it completes (empty while a character is split across tokens).
+     * At the end, bytes still held back (an unfinished UTF-8 sequence) arrive once more with token -1.
+     */
     @FunctionalInterface
     public interface TokenListener {
         void onToken(int token, String text);
@@ -28,25 +31,24 @@ public final class Generator {
         Sampler sampler = settings.sampler();
         Utf8StreamDecoder decoder = new Utf8StreamDecoder();
         StringBuilder text = new StringBuilder();
-        int[] generated = new int[settings.maxTokens()];
+        int[] generated = new int[Math.min(settings.maxTokens(), 1024)];
         int count = 0;
         int vocab = model.config().vocabSize();
 
         long start = System.nanoTime();
         float[] logits = model.forward(state, prompt, 0, prompt.length, true);
-        long prefillNanos = 0;
+        int next = settings.maxTokens() > 0 ? sampler.sample(logits, vocab) : -1;
+        long prefillNanos = System.nanoTime() - start;
+        long decodeStart = System.nanoTime();
         int previous = prompt[prompt.length - 1];
         GenerationResult.StopReason reason = GenerationResult.StopReason.MAX_TOKENS;
-        long decodeStart = 0;
         while (count < settings.maxTokens()) {
-            int next = sampler.sample(logits, vocab);
-            if (count == 0) {
-                prefillNanos = System.nanoTime() - start;
-                decodeStart = System.nanoTime();
-            }
             if (settings.stopTokens().contains(next)) {
                 reason = GenerationResult.StopReason.STOP_TOKEN;
                 break;
+            }
+            if (count == generated.length) {
+                generated = Arrays.copyOf(generated, (int) Math.min(settings.maxTokens(), 2L * count));
             }
             generated[count++] = next;
             String piece = decoder.feed(tokenizer.tokenBytes(next, previous));
@@ -61,11 +63,9 @@ public final class Generator {
                 break;
             }
             logits = model.forward(state, new int[] {next}, 0, 1, true);
+            next = sampler.sample(logits, vocab);
         }
-        if (count == 0 && prefillNanos == 0) {
-            prefillNanos = System.nanoTime() - start;
-        }
-        long decodeNanos = count == 0 ? 0 : System.nanoTime() - decodeStart;
+        long decodeNanos = count <= 1 ? 0 : System.nanoTime() - decodeStart;
         String rest = decoder.flush();
         if (!rest.isEmpty()) {
             text.append(rest);

@@ -1,16 +1,17 @@
 package org.qtale.tensor;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import org.qtale.QtaleException;
 
 /**
- * A dedicated pool of compute threads. Work is split into contiguous chunks of rows, so that each worker streams
- * its own part of a weight matrix.
+ * A dedicated pool of compute threads: the calling thread plus {@code threads - 1} workers. Work is split into one
+ * contiguous chunk of rows per thread, so that each streams its own part of a weight matrix.
+ *
+ * <p>Decoding one token runs a few hundred short parallel regions, so handing out work must cost microseconds, not
+ * the tens of microseconds a parked thread takes to wake up: workers spin briefly for the next region before they
+ * park, and the caller works on the first chunk itself.
  */
 public final class Parallel implements AutoCloseable {
     /** A body that processes the half-open range {@code [start, end)}. */
@@ -19,25 +20,31 @@ public final class Parallel implements AutoCloseable {
         void run(int start, int end);
     }
 
+    /** About 50 microseconds of spinning before a worker parks. */
+    private static final int SPIN_LIMIT = 1 << 14;
+
     private final int threads;
-    private final ForkJoinPool pool;
+    private final Thread[] workers;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AtomicInteger pending = new AtomicInteger();
+
+    // the current region; published by the volatile write of generation
+    private RangeBody body;
+    private int size;
+    private int grain;
+    private volatile long generation;
+    private volatile Throwable failure;
+    private volatile boolean closed;
 
     public Parallel(int threads) {
         if (threads < 1 || threads > 1024) {
             throw new QtaleException("The thread count must be between 1 and 1024, got " + threads + ".");
         }
         this.threads = threads;
-        if (threads == 1) {
-            this.pool = null;
-        } else {
-            AtomicInteger counter = new AtomicInteger();
-            ForkJoinPool.ForkJoinWorkerThreadFactory factory = p -> {
-                ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-                t.setName("qtale-compute-" + counter.getAndIncrement());
-                t.setDaemon(true);
-                return t;
-            };
-            this.pool = new ForkJoinPool(threads, factory, null, false);
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int chunk = i + 1;
+            workers[i] = Thread.ofPlatform().daemon().name("qtale-compute-" + chunk).start(() -> work(chunk));
         }
     }
 
@@ -57,31 +64,90 @@ public final class Parallel implements AutoCloseable {
 
     /**
      * Like {@link #forRange(int, RangeBody)} with chunk boundaries on multiples of {@code grain} (the last chunk takes
-     * the remainder), so that register-tiled kernels see whole tiles.
+     * the remainder), so that register-tiled kernels see whole tiles. A call from inside a running region, or while
+     * another thread holds the pool, runs on the calling thread alone.
      */
     public void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) {
             return;
         }
-        int units = (n + grain - 1) / grain;
-        int chunks = Math.min(threads, units);
-        if (chunks <= 1) {
+        if (closed) {
+            throw new IllegalStateException("This thread pool is closed.");
+        }
+        if (threads == 1 || n <= grain || lock.isHeldByCurrentThread() || !lock.tryLock()) {
             body.run(0, n);
             return;
         }
-        List<ForkJoinTask<?>> tasks = new ArrayList<>(chunks);
-        for (int c = 0; c < chunks; c++) {
-            int start = (int) Math.min(n, (long) units * c / chunks * grain);
-            int end = (int) Math.min(n, (long) units * (c + 1) / chunks * grain);
-            tasks.add(ForkJoinTask.adapt(() -> body.run(start, end)));
+        try {
+            this.body = body;
+            this.size = n;
+            this.grain = grain;
+            this.failure = null;
+            pending.set(workers.length);
+            generation++;
+            for (Thread worker : workers) {
+                LockSupport.unpark(worker);
+            }
+            runChunk(0);
+            for (int spins = 0; pending.get() > 0; spins++) {
+                if (spins < SPIN_LIMIT) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+            this.body = null;
+            Throwable thrown = failure;
+            if (thrown instanceof RuntimeException e) {
+                throw e;
+            }
+            if (thrown instanceof Error e) {
+                throw e;
+            }
+        } finally {
+            lock.unlock();
         }
-        pool.invoke(ForkJoinTask.adapt(() -> ForkJoinTask.invokeAll(tasks)));
+    }
+
+    private void runChunk(int chunk) {
+        int units = (size + grain - 1) / grain;
+        int start = (int) Math.min(size, (long) units * chunk / threads * grain);
+        int end = (int) Math.min(size, (long) units * (chunk + 1) / threads * grain);
+        if (start < end) {
+            body.run(start, end);
+        }
+    }
+
+    private void work(int chunk) {
+        long seen = 0;
+        while (true) {
+            int spins = 0;
+            while (generation == seen) {
+                if (closed) {
+                    return;
+                }
+                if (spins++ < SPIN_LIMIT) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            seen = generation;
+            try {
+                runChunk(chunk);
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                pending.decrementAndGet();
+            }
+        }
     }
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
+        closed = true;
+        for (Thread worker : workers) {
+            LockSupport.unpark(worker);
         }
     }
 }
