@@ -6,8 +6,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.qtale.QtaleException;
 
 /**
- * A dedicated pool of compute threads: the calling thread plus {@code threads - 1} workers. Work is split into one
- * contiguous chunk of rows per thread, so that each streams its own part of a weight matrix.
+ * A dedicated pool of compute threads: the calling thread plus {@code threads - 1} workers. Work is split into
+ * contiguous chunks of rows, a few per thread, which the threads claim one after another: each chunk streams its own
+ * part of a weight matrix, and a thread slowed down by a neighbour on a shared machine leaves its last chunks to the
+ * others instead of holding everyone up.
  *
  * <p>Decoding one token runs a few hundred short parallel regions, so handing out work must cost microseconds, not
  * the tens of microseconds a parked thread takes to wake up: workers spin briefly for the next region before they
@@ -22,16 +24,19 @@ public final class Parallel implements AutoCloseable {
 
     /** About 50 microseconds of spinning before a worker parks. */
     private static final int SPIN_LIMIT = 1 << 14;
+    private static final int CHUNKS_PER_THREAD = 4;
 
     private final int threads;
     private final Thread[] workers;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger nextChunk = new AtomicInteger();
 
     // the current region; published by the volatile write of generation
     private RangeBody body;
     private int size;
     private int grain;
+    private int chunks;
     private volatile long generation;
     private volatile Throwable failure;
     private volatile boolean closed;
@@ -43,8 +48,7 @@ public final class Parallel implements AutoCloseable {
         this.threads = threads;
         this.workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            int chunk = i + 1;
-            workers[i] = Thread.ofPlatform().daemon().name("qtale-compute-" + chunk).start(() -> work(chunk));
+            workers[i] = Thread.ofPlatform().daemon().name("qtale-compute-" + (i + 1)).start(this::work);
         }
     }
 
@@ -82,13 +86,15 @@ public final class Parallel implements AutoCloseable {
             this.body = body;
             this.size = n;
             this.grain = grain;
+            this.chunks = Math.min(threads * CHUNKS_PER_THREAD, (n + grain - 1) / grain);
             this.failure = null;
+            nextChunk.set(0);
             pending.set(workers.length);
             generation++;
             for (Thread worker : workers) {
                 LockSupport.unpark(worker);
             }
-            runChunk(0);
+            runChunks();
             for (int spins = 0; pending.get() > 0; spins++) {
                 if (spins < SPIN_LIMIT) {
                     Thread.onSpinWait();
@@ -109,16 +115,19 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    private void runChunk(int chunk) {
+    /** Claims and runs chunks until none is left. */
+    private void runChunks() {
         int units = (size + grain - 1) / grain;
-        int start = (int) Math.min(size, (long) units * chunk / threads * grain);
-        int end = (int) Math.min(size, (long) units * (chunk + 1) / threads * grain);
-        if (start < end) {
-            body.run(start, end);
+        for (int chunk = nextChunk.getAndIncrement(); chunk < chunks; chunk = nextChunk.getAndIncrement()) {
+            int start = (int) Math.min(size, (long) units * chunk / chunks * grain);
+            int end = (int) Math.min(size, (long) units * (chunk + 1) / chunks * grain);
+            if (start < end) {
+                body.run(start, end);
+            }
         }
     }
 
-    private void work(int chunk) {
+    private void work() {
         long seen = 0;
         while (true) {
             int spins = 0;
@@ -134,7 +143,7 @@ public final class Parallel implements AutoCloseable {
             }
             seen = generation;
             try {
-                runChunk(chunk);
+                runChunks();
             } catch (Throwable t) {
                 failure = t;
             } finally {
