@@ -153,6 +153,31 @@ class CliTest {
         return all;
     }
 
+    /** The benchmark's JSON contract on the smallest shape (speed itself is never asserted). */
+    @Test
+    void benchWritesItsJsonReport(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("bench.json");
+        Run r = run("bench", "--shape", "tiny", "--dtype", "f32,bf16", "--prompt", "8", "--gen", "4", "--threads", "1",
+                "--bandwidth-mib", "16", "--batch", "4", "--out", out.toString(), "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode json = Json.MAPPER.readTree(r.out());
+        assertEquals(json, Json.MAPPER.readTree(out.toFile()));
+        assertEquals(2, json.get("results").size());
+        for (JsonNode row : json.get("results")) {
+            for (String field : new String[] {"prefill_tokens_per_s", "decode_tokens_per_s", "bytes_per_token",
+                "effective_gb_per_s", "measured_bandwidth_gb_per_s", "fraction_of_bandwidth_bound",
+                "decode_ratio_vs_baseline"}) {
+                assertTrue(row.get(field).isNumber(), field);
+            }
+            assertTrue(row.get("decode_tokens_per_s").asDouble() > 0);
+        }
+        // the tiny shape: 4 layers of dim 256; its norm vectors (2 per layer and a final one) stay float32
+        long normBytes = 4L * (2 * 4 + 1) * 256;
+        long f32 = json.get("results").get(0).get("bytes_per_token").asLong();
+        long bf16 = json.get("results").get(1).get("bytes_per_token").asLong();
+        assertEquals(f32 - normBytes, 2 * (bf16 - normBytes), "BF16 reads half the matrix bytes of F32");
+    }
+
     @Test
     void missingModelFile(@TempDir Path dir) {
         assertCleanError(run("generate", "--model", dir.resolve("absent.bin").toString()), "No model found");

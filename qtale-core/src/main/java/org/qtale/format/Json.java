@@ -6,9 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.qtale.QtaleException;
 
@@ -42,12 +40,8 @@ final class Json {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(path);
-        } catch (NoSuchFileException e) {
-            throw new QtaleException("File not found: " + path + ".");
-        } catch (AccessDeniedException e) {
-            throw new QtaleException("Permission denied reading " + path + ".");
         } catch (IOException e) {
-            throw new QtaleException("Cannot read " + path + ": " + e.getMessage() + ".");
+            throw QtaleException.cannotRead("file", path, e);
         }
         JsonNode node = parse(bytes, path.toString());
         if (!node.isObject()) {

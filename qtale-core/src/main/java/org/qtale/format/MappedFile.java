@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.qtale.QtaleException;
@@ -22,12 +20,8 @@ public final class MappedFile {
         }
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             return channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-        } catch (NoSuchFileException e) {
-            throw new QtaleException("File not found: " + path + ".");
-        } catch (AccessDeniedException e) {
-            throw new QtaleException("Permission denied reading " + path + ".");
         } catch (IOException e) {
-            throw new QtaleException("Cannot read " + path + ": " + e.getMessage() + ".");
+            throw QtaleException.cannotRead("file", path, e);
         }
     }
 }

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.text.Normalizer.Form;
 import java.util.ArrayList;
@@ -67,10 +66,8 @@ final class HfTokenizerReader {
     private JsonNode readFile(Path path, boolean tokenizer) {
         try (InputStream in = Files.newInputStream(path)) {
             return readStream(in, tokenizer);
-        } catch (NoSuchFileException e) {
-            throw new QtaleException("Tokenizer file not found: " + path + ".");
         } catch (IOException e) {
-            throw new QtaleException("Cannot read tokenizer file " + path + ": " + e.getMessage() + ".");
+            throw QtaleException.cannotRead("tokenizer file", path, e);
         }
     }
 

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,10 +48,8 @@ public final class Llama2cTokenizer implements Tokenizer {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(path);
-        } catch (NoSuchFileException e) {
-            throw new QtaleException("Tokenizer file not found: " + path + ".");
         } catch (IOException e) {
-            throw new QtaleException("Cannot read tokenizer file " + path + ": " + e.getMessage() + ".");
+            throw QtaleException.cannotRead("tokenizer file", path, e);
         }
         ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         String malformed = path + " is not a llama2.c tokenizer.bin";
