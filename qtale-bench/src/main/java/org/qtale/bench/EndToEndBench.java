@@ -78,9 +78,11 @@ public final class EndToEndBench {
 
     private static Result measure(Plan plan, LlamaModel model, Parallel parallel, DType dtype, Consumer<String> log) {
         int[] prompt = randomPrompt(model.config().vocabSize(), plan.promptTokens());
-        log.accept("warming up (" + dtype + ", " + parallel.threads() + " threads)");
-        generate(model, parallel, plan, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 2 * plan.prefillBatch())),
-                Math.min(8, plan.genTokens()));
+        // the JIT keeps improving the kernels for a while: two full warm-up passes before anything is measured
+        for (int pass = 1; pass <= 2; pass++) {
+            log.accept("warming up (" + dtype + ", " + parallel.threads() + " threads), pass " + pass + "/2");
+            generate(model, parallel, plan, prompt, Math.min(16, plan.genTokens()));
+        }
         double prefill = 0;
         double decode = 0;
         for (int r = 0; r < plan.repeats(); r++) {

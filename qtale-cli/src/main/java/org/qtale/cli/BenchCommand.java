@@ -46,7 +46,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", paramLabel = "B", description = "Prefill batch (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--repeat", defaultValue = "1", paramLabel = "N", description = "Measured runs; the best is kept (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", defaultValue = "2", paramLabel = "N", description = "Measured runs; the best is kept (default ${DEFAULT-VALUE}).")
     int repeat;
 
     @Option(names = "--bandwidth-mib", defaultValue = "1024", paramLabel = "MiB",
