@@ -64,43 +64,6 @@ public final class BF16Weights extends Packed16Weights {
         return VectorOps.sum(a0.add(a1).add(a2.add(a3))) + dotPairsTail(row, j, split, xo);
     }
 
-    /** Four rows at once: four weight streams in flight, each activation vector loaded once for all four. */
-    @Override
-    void dotPairs4(int row, float[] split, float[] out) {
-        final int lanes = I.length();
-        final long rowBytes = (long) cols * 2;
-        final long b0 = row * rowBytes;
-        final long b1 = b0 + rowBytes;
-        final long b2 = b1 + rowBytes;
-        final long b3 = b2 + rowBytes;
-        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-        FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-        FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
-        FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
-        int j = 0;
-        for (int bound = pairs - lanes; j <= bound; j += lanes) {
-            FloatVector even = FloatVector.fromArray(F, split, j);
-            FloatVector odd = FloatVector.fromArray(F, split, pairs + j);
-            long o = 4L * j;
-            IntVector v0 = load(b0 + o);
-            IntVector v1 = load(b1 + o);
-            IntVector v2 = load(b2 + o);
-            IntVector v3 = load(b3 + o);
-            e0 = low(v0).fma(even, e0);
-            o0 = high(v0).fma(odd, o0);
-            e1 = low(v1).fma(even, e1);
-            o1 = high(v1).fma(odd, o1);
-            e2 = low(v2).fma(even, e2);
-            o2 = high(v2).fma(odd, o2);
-            e3 = low(v3).fma(even, e3);
-            o3 = high(v3).fma(odd, o3);
-        }
-        out[row] = VectorOps.sum(e0.add(o0)) + dotPairsTail(row, j, split, 0);
-        out[row + 1] = VectorOps.sum(e1.add(o1)) + dotPairsTail(row + 1, j, split, 0);
-        out[row + 2] = VectorOps.sum(e2.add(o2)) + dotPairsTail(row + 2, j, split, 0);
-        out[row + 3] = VectorOps.sum(e3.add(o3)) + dotPairsTail(row + 3, j, split, 0);
-    }
-
     @Override
     void widenRow(int row, float[] dst, int off) {
         final int lanes = I.length();

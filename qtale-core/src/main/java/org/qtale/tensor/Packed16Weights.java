@@ -70,13 +70,6 @@ public abstract sealed class Packed16Weights implements LinearWeights permits BF
     /** {@code Σ_j W[row][2j]·even_j + W[row][2j+1]·odd_j} over all pairs, with the activations at {@code split[xo]}. */
     abstract float dotPairs(int row, float[] split, int xo);
 
-    /** {@link #dotPairs} of rows {@code row .. row + 3} against the first token, into {@code out[row ..]}. */
-    void dotPairs4(int row, float[] split, float[] out) {
-        for (int i = 0; i < 4; i++) {
-            out[row + i] = dotPairs(row + i, split, 0);
-        }
-    }
-
     /** Widens one row into {@code dst[off, off + 2·pairs)}: its even columns, then its odd ones. */
     abstract void widenRow(int row, float[] dst, int off);
 
@@ -95,15 +88,8 @@ public abstract sealed class Packed16Weights implements LinearWeights permits BF
         int nTokens = input.nTokens();
         float[] split = input.split();
         if (nTokens == 1) {
-            int r = rowStart;
-            for (; r + 4 <= rowEnd; r += 4) {
-                dotPairs4(r, split, out);
-            }
-            for (; r < rowEnd; r++) {
-                out[r] = dotPairs(r, split, 0);
-            }
-            for (r = rowStart; r < rowEnd; r++) {
-                out[r] += lastColumn(r, input.x(), 0);
+            for (int r = rowStart; r < rowEnd; r++) {
+                out[r] = dotPairs(r, split, 0) + lastColumn(r, input.x(), 0);
             }
             return;
         }
