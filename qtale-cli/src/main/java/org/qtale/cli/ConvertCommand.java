@@ -22,7 +22,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "convert", description = "Turns a llama2.c checkpoint and its tokenizer.bin into a Hugging Face model "
+@Command(name = "convert", mixinStandardHelpOptions = true, description = "Turns a llama2.c checkpoint and its tokenizer.bin into a Hugging Face model "
         + "directory (config.json, model.safetensors, tokenizer.json).")
 final class ConvertCommand implements Callable<Integer> {
     @CommandLine.Spec

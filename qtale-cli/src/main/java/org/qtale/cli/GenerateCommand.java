@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "generate", description = "Generates text from a prompt, streaming it to stdout.")
+@Command(name = "generate", mixinStandardHelpOptions = true, description = "Generates text from a prompt, streaming it to stdout.")
 final class GenerateCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

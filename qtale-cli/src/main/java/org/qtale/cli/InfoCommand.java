@@ -15,7 +15,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "info", description = "Describes a model: architecture, shapes, parameters, dtypes and memory.")
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Describes a model: architecture, shapes, parameters, dtypes and memory.")
 final class InfoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -15,7 +15,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "tokenize", description = "Prints the token ids of a text.")
+@Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Prints the token ids of a text.")
 final class TokenizeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

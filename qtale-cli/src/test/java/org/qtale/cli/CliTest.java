@@ -179,6 +179,15 @@ class CliTest {
     }
 
     @Test
+    void everyCommandHasHelp() {
+        for (String command : new String[] {"generate", "tokenize", "info", "convert", "bench"}) {
+            Run r = run(command, "--help");
+            assertEquals(0, r.status(), command + ": " + r.err());
+            assertTrue(r.out().startsWith("Usage: qtale " + command), r.out());
+        }
+    }
+
+    @Test
     void missingModelFile(@TempDir Path dir) {
         assertCleanError(run("generate", "--model", dir.resolve("absent.bin").toString()), "No model found");
     }
