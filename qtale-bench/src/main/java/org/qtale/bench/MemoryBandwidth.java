@@ -28,13 +28,10 @@ public final class MemoryBandwidth {
             int blocks = (int) (floats / (1 << 16));
             double best = 0;
             for (int pass = 0; pass < passes; pass++) {
-                DoubleAdder sink = new DoubleAdder();
+                DoubleAdder sink = new DoubleAdder(); // the sums go somewhere, so the loads cannot be dropped
                 long start = System.nanoTime();
                 parallel.forRange(blocks, (from, to) -> sink.add(sum(buffer, (long) from << 16, (long) to << 16)));
                 long nanos = System.nanoTime() - start;
-                if (sink.sum() == 42) {
-                    System.out.print(""); // keeps the sum alive
-                }
                 best = Math.max(best, (double) blocks * (1 << 16) * 4 / (nanos * 1e-9));
             }
             return best;
