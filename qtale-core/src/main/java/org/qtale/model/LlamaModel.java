@@ -135,8 +135,9 @@ public final class LlamaModel implements AutoCloseable {
         int positions = s.position + t + 1;
         float[] scores = new float[positions];
         float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] lanes = VectorOps.laneScratch();
         for (int p = 0; p < positions; p++) {
-            scores[p] = VectorOps.dot(s.q, queryOffset, keyCache, p * kvDim + kvHead * headDim, headDim) * scale;
+            scores[p] = VectorOps.dot(s.q, queryOffset, keyCache, p * kvDim + kvHead * headDim, headDim, lanes) * scale;
         }
         VectorOps.softmax(scores, 0, positions);
         java.util.Arrays.fill(s.attention, queryOffset, queryOffset + headDim, 0f);

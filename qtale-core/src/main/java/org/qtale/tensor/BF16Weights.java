@@ -39,8 +39,8 @@ public final class BF16Weights extends Packed16Weights {
     }
 
     @Override
-    float dotPairs(int row, float[] split, int xo) {
-        final int lanes = I.length();
+    float dotPairs(int row, float[] split, int xo, float[] lanes) {
+        final int width = I.length();
         final long base = (long) row * cols * 2;
         final int xOdd = xo + pairs;
         FloatVector a0 = FloatVector.zero(F);
@@ -48,20 +48,21 @@ public final class BF16Weights extends Packed16Weights {
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         int j = 0;
-        for (int bound = pairs - 2 * lanes; j <= bound; j += 2 * lanes) {
+        for (int bound = pairs - 2 * width; j <= bound; j += 2 * width) {
             IntVector v = load(base + 4L * j);
-            IntVector u = load(base + 4L * (j + lanes));
+            IntVector u = load(base + 4L * (j + width));
             a0 = low(v).fma(FloatVector.fromArray(F, split, xo + j), a0);
             a1 = high(v).fma(FloatVector.fromArray(F, split, xOdd + j), a1);
-            a2 = low(u).fma(FloatVector.fromArray(F, split, xo + j + lanes), a2);
-            a3 = high(u).fma(FloatVector.fromArray(F, split, xOdd + j + lanes), a3);
+            a2 = low(u).fma(FloatVector.fromArray(F, split, xo + j + width), a2);
+            a3 = high(u).fma(FloatVector.fromArray(F, split, xOdd + j + width), a3);
         }
-        for (int bound = pairs - lanes; j <= bound; j += lanes) {
+        for (int bound = pairs - width; j <= bound; j += width) {
             IntVector v = load(base + 4L * j);
             a0 = low(v).fma(FloatVector.fromArray(F, split, xo + j), a0);
             a1 = high(v).fma(FloatVector.fromArray(F, split, xOdd + j), a1);
         }
-        return VectorOps.sum(a0.add(a1).add(a2.add(a3))) + dotPairsTail(row, j, split, xo);
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        return VectorOps.sumLanes(lanes) + dotPairsTail(row, j, split, xo);
     }
 
     @Override

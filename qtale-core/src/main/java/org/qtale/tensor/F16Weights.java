@@ -44,19 +44,20 @@ public final class F16Weights extends Packed16Weights {
     }
 
     @Override
-    float dotPairs(int row, float[] split, int xo) {
-        final int lanes = I.length();
+    float dotPairs(int row, float[] split, int xo, float[] lanes) {
+        final int width = I.length();
         final long base = (long) row * cols * 2;
         final int xOdd = xo + pairs;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         int j = 0;
-        for (int bound = pairs - lanes; j <= bound; j += lanes) {
+        for (int bound = pairs - width; j <= bound; j += width) {
             IntVector v = load(base + 4L * j);
             a0 = halfToFloat(v.and(0xFFFF)).fma(FloatVector.fromArray(F, split, xo + j), a0);
             a1 = halfToFloat(v.lanewise(VectorOperators.LSHR, 16)).fma(FloatVector.fromArray(F, split, xOdd + j), a1);
         }
-        return VectorOps.sum(a0.add(a1)) + dotPairsTail(row, j, split, xo);
+        a0.add(a1).intoArray(lanes, 0);
+        return VectorOps.sumLanes(lanes) + dotPairsTail(row, j, split, xo);
     }
 
     @Override

@@ -80,12 +80,13 @@ public final class F32Weights implements LinearWeights {
         float[] x = input.x();
         int nTokens = input.nTokens();
         if (nTokens == 1) {
+            float[] lanes = VectorOps.laneScratch();
             int r = rowStart;
             for (; r + 4 <= rowEnd; r += 4) {
-                dot4(r, x, out);
+                dot4(r, x, out, lanes);
             }
             for (; r < rowEnd; r++) {
-                out[r] = dot(r, x, 0);
+                out[r] = dot(r, x, 0, lanes);
             }
             return;
         }
@@ -110,8 +111,8 @@ public final class F32Weights implements LinearWeights {
      * Four rows times one vector: four weight streams in flight and each activation vector loaded once for all four,
      * which streams faster than one row at a time.
      */
-    private void dot4(int row, float[] x, float[] out) {
-        final int lanes = F.length();
+    private void dot4(int row, float[] x, float[] out, float[] lanes) {
+        final int width = F.length();
         final long rowBytes = (long) cols * Float.BYTES;
         final long b0 = row * rowBytes;
         final long b1 = b0 + rowBytes;
@@ -122,7 +123,7 @@ public final class F32Weights implements LinearWeights {
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         int c = 0;
-        for (int bound = cols - lanes; c <= bound; c += lanes) {
+        for (int bound = cols - width; c <= bound; c += width) {
             long o = (long) c * Float.BYTES;
             FloatVector v = FloatVector.fromArray(F, x, c);
             a0 = w(b0 + o).fma(v, a0);
@@ -130,10 +131,14 @@ public final class F32Weights implements LinearWeights {
             a2 = w(b2 + o).fma(v, a2);
             a3 = w(b3 + o).fma(v, a3);
         }
-        out[row] = VectorOps.sum(a0) + tail(b0, c, x);
-        out[row + 1] = VectorOps.sum(a1) + tail(b1, c, x);
-        out[row + 2] = VectorOps.sum(a2) + tail(b2, c, x);
-        out[row + 3] = VectorOps.sum(a3) + tail(b3, c, x);
+        a0.intoArray(lanes, 0);
+        out[row] = VectorOps.sumLanes(lanes) + tail(b0, c, x);
+        a1.intoArray(lanes, 0);
+        out[row + 1] = VectorOps.sumLanes(lanes) + tail(b1, c, x);
+        a2.intoArray(lanes, 0);
+        out[row + 2] = VectorOps.sumLanes(lanes) + tail(b2, c, x);
+        a3.intoArray(lanes, 0);
+        out[row + 3] = VectorOps.sumLanes(lanes) + tail(b3, c, x);
     }
 
     private float tail(long rowBase, int from, float[] x) {
@@ -145,25 +150,26 @@ public final class F32Weights implements LinearWeights {
     }
 
     /** One row times one vector, four independent accumulators. */
-    private float dot(int row, float[] x, int xOffset) {
-        final int lanes = F.length();
+    private float dot(int row, float[] x, int xOffset, float[] lanes) {
+        final int width = F.length();
         final long base = (long) row * cols * Float.BYTES;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
         int c = 0;
-        for (int bound = cols - 4 * lanes; c <= bound; c += 4 * lanes) {
+        for (int bound = cols - 4 * width; c <= bound; c += 4 * width) {
             long o = base + (long) c * Float.BYTES;
             a0 = w(o).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
-            a1 = w(o + lanes * 4L).fma(FloatVector.fromArray(F, x, xOffset + c + lanes), a1);
-            a2 = w(o + lanes * 8L).fma(FloatVector.fromArray(F, x, xOffset + c + 2 * lanes), a2);
-            a3 = w(o + lanes * 12L).fma(FloatVector.fromArray(F, x, xOffset + c + 3 * lanes), a3);
+            a1 = w(o + width * 4L).fma(FloatVector.fromArray(F, x, xOffset + c + width), a1);
+            a2 = w(o + width * 8L).fma(FloatVector.fromArray(F, x, xOffset + c + 2 * width), a2);
+            a3 = w(o + width * 12L).fma(FloatVector.fromArray(F, x, xOffset + c + 3 * width), a3);
         }
-        for (int bound = cols - lanes; c <= bound; c += lanes) {
+        for (int bound = cols - width; c <= bound; c += width) {
             a0 = w(base + (long) c * Float.BYTES).fma(FloatVector.fromArray(F, x, xOffset + c), a0);
         }
-        float sum = VectorOps.sum(a0.add(a1).add(a2.add(a3)));
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        float sum = VectorOps.sumLanes(lanes);
         for (; c < cols; c++) {
             sum += data.get(FLOAT, base + (long) c * Float.BYTES) * x[xOffset + c];
         }

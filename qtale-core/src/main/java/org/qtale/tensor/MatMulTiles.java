@@ -21,25 +21,27 @@ final class MatMulTiles {
      * is the length of a widened row and of a token's activations.
      */
     static void fourRows(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
+        float[] lanes = VectorOps.laneScratch();
         int t = 0;
         for (; t + 4 <= nTokens; t += 4) {
-            tile4x4(w, n, x, t, out, outStride, row);
+            tile4x4(w, n, x, t, out, outStride, row, lanes);
         }
         for (; t < nTokens; t++) {
             for (int i = 0; i < 4; i++) {
-                out[t * outStride + row + i] = VectorOps.dot(w, i * n, x, t * n, n);
+                out[t * outStride + row + i] = VectorOps.dot(w, i * n, x, t * n, n, lanes);
             }
         }
     }
 
     /** One widened row against every token. */
     static void oneRow(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
+        float[] lanes = VectorOps.laneScratch();
         for (int t = 0; t < nTokens; t++) {
-            out[t * outStride + row] = VectorOps.dot(w, 0, x, t * n, n);
+            out[t * outStride + row] = VectorOps.dot(w, 0, x, t * n, n, lanes);
         }
     }
 
-    private static void tile4x4(float[] w, int n, float[] x, int t, float[] out, int outStride, int row) {
+    private static void tile4x4(float[] w, int n, float[] x, int t, float[] out, int outStride, int row, float[] lanes) {
         final int w1 = n;
         final int w2 = 2 * n;
         final int w3 = 3 * n;
@@ -78,30 +80,47 @@ final class MatMulTiles {
             c23 = a2.fma(v, c23);
             c33 = a3.fma(v, c33);
         }
-        // reduce each accumulator on its own: an array of vectors would defeat escape analysis and box them all
+        // reduce each accumulator on its own, through the scratch array: an array of vectors, or a vector passed to a
+        // method that is not inlined, would be boxed on the heap
         int rest = c;
-        store(c00, w, 0, x, x0, rest, n, out, t * outStride + row);
-        store(c10, w, w1, x, x0, rest, n, out, t * outStride + row + 1);
-        store(c20, w, w2, x, x0, rest, n, out, t * outStride + row + 2);
-        store(c30, w, w3, x, x0, rest, n, out, t * outStride + row + 3);
-        store(c01, w, 0, x, x1, rest, n, out, (t + 1) * outStride + row);
-        store(c11, w, w1, x, x1, rest, n, out, (t + 1) * outStride + row + 1);
-        store(c21, w, w2, x, x1, rest, n, out, (t + 1) * outStride + row + 2);
-        store(c31, w, w3, x, x1, rest, n, out, (t + 1) * outStride + row + 3);
-        store(c02, w, 0, x, x2, rest, n, out, (t + 2) * outStride + row);
-        store(c12, w, w1, x, x2, rest, n, out, (t + 2) * outStride + row + 1);
-        store(c22, w, w2, x, x2, rest, n, out, (t + 2) * outStride + row + 2);
-        store(c32, w, w3, x, x2, rest, n, out, (t + 2) * outStride + row + 3);
-        store(c03, w, 0, x, x3, rest, n, out, (t + 3) * outStride + row);
-        store(c13, w, w1, x, x3, rest, n, out, (t + 3) * outStride + row + 1);
-        store(c23, w, w2, x, x3, rest, n, out, (t + 3) * outStride + row + 2);
-        store(c33, w, w3, x, x3, rest, n, out, (t + 3) * outStride + row + 3);
+        c00.intoArray(lanes, 0);
+        store(lanes, w, 0, x, x0, rest, n, out, t * outStride + row);
+        c10.intoArray(lanes, 0);
+        store(lanes, w, w1, x, x0, rest, n, out, t * outStride + row + 1);
+        c20.intoArray(lanes, 0);
+        store(lanes, w, w2, x, x0, rest, n, out, t * outStride + row + 2);
+        c30.intoArray(lanes, 0);
+        store(lanes, w, w3, x, x0, rest, n, out, t * outStride + row + 3);
+        c01.intoArray(lanes, 0);
+        store(lanes, w, 0, x, x1, rest, n, out, (t + 1) * outStride + row);
+        c11.intoArray(lanes, 0);
+        store(lanes, w, w1, x, x1, rest, n, out, (t + 1) * outStride + row + 1);
+        c21.intoArray(lanes, 0);
+        store(lanes, w, w2, x, x1, rest, n, out, (t + 1) * outStride + row + 2);
+        c31.intoArray(lanes, 0);
+        store(lanes, w, w3, x, x1, rest, n, out, (t + 1) * outStride + row + 3);
+        c02.intoArray(lanes, 0);
+        store(lanes, w, 0, x, x2, rest, n, out, (t + 2) * outStride + row);
+        c12.intoArray(lanes, 0);
+        store(lanes, w, w1, x, x2, rest, n, out, (t + 2) * outStride + row + 1);
+        c22.intoArray(lanes, 0);
+        store(lanes, w, w2, x, x2, rest, n, out, (t + 2) * outStride + row + 2);
+        c32.intoArray(lanes, 0);
+        store(lanes, w, w3, x, x2, rest, n, out, (t + 2) * outStride + row + 3);
+        c03.intoArray(lanes, 0);
+        store(lanes, w, 0, x, x3, rest, n, out, (t + 3) * outStride + row);
+        c13.intoArray(lanes, 0);
+        store(lanes, w, w1, x, x3, rest, n, out, (t + 3) * outStride + row + 1);
+        c23.intoArray(lanes, 0);
+        store(lanes, w, w2, x, x3, rest, n, out, (t + 3) * outStride + row + 2);
+        c33.intoArray(lanes, 0);
+        store(lanes, w, w3, x, x3, rest, n, out, (t + 3) * outStride + row + 3);
     }
 
-    /** Writes one tile entry: the accumulator's lanes plus the columns the vector loop left over. */
-    private static void store(FloatVector acc, float[] w, int wOffset, float[] x, int xOffset, int from, int n,
+    /** Writes one tile entry: the accumulator's lanes (stored in {@code lanes}) plus the columns the loop left over. */
+    private static void store(float[] lanes, float[] w, int wOffset, float[] x, int xOffset, int from, int n,
             float[] out, int index) {
-        float sum = VectorOps.sum(acc);
+        float sum = VectorOps.sumLanes(lanes);
         for (int c = from; c < n; c++) {
             sum += w[wOffset + c] * x[xOffset + c];
         }

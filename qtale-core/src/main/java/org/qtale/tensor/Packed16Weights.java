@@ -67,8 +67,9 @@ public abstract sealed class Packed16Weights implements LinearWeights permits BF
     /** Widens one stored 16-bit value. */
     abstract float widen(short bits);
 
-    /** {@code Σ_j W[row][2j]·even_j + W[row][2j+1]·odd_j} over all pairs, with the activations at {@code split[xo]}. */
-    abstract float dotPairs(int row, float[] split, int xo);
+    /** {@code Σ_j W[row][2j]·even_j + W[row][2j+1]·odd_j} over all pairs, with the activations at {@code split[xo]};
+     * {@code lanes} is scratch for the lane sum. */
+    abstract float dotPairs(int row, float[] split, int xo, float[] lanes);
 
     /** Widens one row into {@code dst[off, off + 2·pairs)}: its even columns, then its odd ones. */
     abstract void widenRow(int row, float[] dst, int off);
@@ -88,8 +89,9 @@ public abstract sealed class Packed16Weights implements LinearWeights permits BF
         int nTokens = input.nTokens();
         float[] split = input.split();
         if (nTokens == 1) {
+            float[] lanes = VectorOps.laneScratch();
             for (int r = rowStart; r < rowEnd; r++) {
-                out[r] = dotPairs(r, split, 0) + lastColumn(r, input.x(), 0);
+                out[r] = dotPairs(r, split, 0, lanes) + lastColumn(r, input.x(), 0);
             }
             return;
         }

@@ -19,45 +19,46 @@ public final class VectorOps {
     }
 
     /**
-     * The sum of the lanes in a fixed order: halves added lane-wise down to four lanes, then {@code (l0 + l2) + (l1 +
-     * l3)}. {@code reduceLanes(ADD)} may add in a different order once compiled than when interpreted; this gives the
-     * same bits in every JIT tier (and, on AVX-512, costs about the same).
+     * The sum of {@code lanes} (a vector stored with {@code intoArray}) by halving: {@code l[i] += l[i + half]} for
+     * half = n/2, n/4, ..., 1. {@code reduceLanes(ADD)} may add in a different order once compiled than when
+     * interpreted; this gives the same bits in every JIT tier. The kernels store their accumulators into a scratch
+     * array at the call site rather than passing vectors to a helper, because a vector passed to a method the JIT did
+     * not inline is boxed on the heap (that alone made decode up to 2x slower in some runs).
      */
-    public static float sum(FloatVector v) {
-        if (v.length() == 16) {
-            v = addHalves(v, FloatVector.SPECIES_256);
+    public static float sumLanes(float[] lanes) {
+        for (int half = lanes.length / 2; half >= 1; half /= 2) {
+            for (int i = 0; i < half; i++) {
+                lanes[i] += lanes[i + half];
+            }
         }
-        if (v.length() == 8) {
-            v = addHalves(v, FloatVector.SPECIES_128);
-        }
-        if (v.length() == 4) {
-            return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
-        }
-        float sum = 0;
-        for (int i = 0; i < v.length(); i++) {
-            sum += v.lane(i);
-        }
-        return sum;
+        return lanes[0];
     }
 
-    private static FloatVector addHalves(FloatVector v, VectorSpecies<Float> half) {
-        return ((FloatVector) v.reinterpretShape(half, 0)).add((FloatVector) v.reinterpretShape(half, 1));
+    /** A scratch array for {@link #sumLanes}. */
+    public static float[] laneScratch() {
+        return new float[F.length()];
     }
 
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+        return dot(a, aOffset, b, bOffset, n, laneScratch());
+    }
+
+    /** {@code Σ a[aOffset + i] · b[bOffset + i]}, using {@code lanes} as scratch. */
+    public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n, float[] lanes) {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
-        int lanes = F.length();
+        int width = F.length();
         int i = 0;
-        for (; i <= n - 2 * lanes; i += 2 * lanes) {
+        for (; i <= n - 2 * width; i += 2 * width) {
             acc0 = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
-            acc1 = FloatVector.fromArray(F, a, aOffset + i + lanes)
-                    .fma(FloatVector.fromArray(F, b, bOffset + i + lanes), acc1);
+            acc1 = FloatVector.fromArray(F, a, aOffset + i + width)
+                    .fma(FloatVector.fromArray(F, b, bOffset + i + width), acc1);
         }
-        for (; i <= n - lanes; i += lanes) {
+        for (; i <= n - width; i += width) {
             acc0 = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
         }
-        float sum = sum(acc0.add(acc1));
+        acc0.add(acc1).intoArray(lanes, 0);
+        float sum = sumLanes(lanes);
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }
@@ -97,7 +98,9 @@ public final class VectorOps {
             FloatVector v = FloatVector.fromArray(F, x, xOffset + i);
             acc = v.fma(v, acc);
         }
-        float ss = sum(acc);
+        float[] lanes = laneScratch();
+        acc.intoArray(lanes, 0);
+        float ss = sumLanes(lanes);
         for (; i < n; i++) {
             ss += x[xOffset + i] * x[xOffset + i];
         }
@@ -114,11 +117,11 @@ public final class VectorOps {
 
     /** In-place softmax of {@code x[offset, offset + n)}. */
     public static void softmax(float[] x, int offset, int n) {
-        int lanes = F.length();
+        int width = F.length();
         int bound = F.loopBound(n);
         FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int i = 0;
-        for (; i < bound; i += lanes) {
+        for (; i < bound; i += width) {
             maxV = maxV.max(FloatVector.fromArray(F, x, offset + i));
         }
         float max = maxV.reduceLanes(VectorOperators.MAX);
@@ -127,12 +130,14 @@ public final class VectorOps {
         }
         FloatVector sumV = FloatVector.zero(F);
         i = 0;
-        for (; i < bound; i += lanes) {
+        for (; i < bound; i += width) {
             FloatVector e = exp(FloatVector.fromArray(F, x, offset + i).sub(max));
             e.intoArray(x, offset + i);
             sumV = sumV.add(e);
         }
-        float sum = sum(sumV);
+        float[] lanes = laneScratch();
+        sumV.intoArray(lanes, 0);
+        float sum = sumLanes(lanes);
         for (; i < n; i++) {
             float e = exp(x[offset + i] - max);
             x[offset + i] = e;
@@ -140,7 +145,7 @@ public final class VectorOps {
         }
         float inv = 1f / sum;
         i = 0;
-        for (; i < bound; i += lanes) {
+        for (; i < bound; i += width) {
             FloatVector.fromArray(F, x, offset + i).mul(inv).intoArray(x, offset + i);
         }
         for (; i < n; i++) {
