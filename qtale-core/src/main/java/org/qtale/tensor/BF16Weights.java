@@ -65,6 +65,47 @@ public final class BF16Weights extends Packed16Weights {
         return VectorOps.sumLanes(lanes) + dotPairsTail(row, j, split, xo);
     }
 
+    /** Four rows at once: four weight streams in flight, each activation vector loaded once for all four. */
+    @Override
+    void dotPairs4(int row, float[] split, float[] out, float[] lanes) {
+        final int width = I.length();
+        final long rowBytes = (long) cols * 2;
+        final long b0 = row * rowBytes;
+        final long b1 = b0 + rowBytes;
+        final long b2 = b1 + rowBytes;
+        final long b3 = b2 + rowBytes;
+        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+        FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+        FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
+        FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+        int j = 0;
+        for (int bound = pairs - width; j <= bound; j += width) {
+            FloatVector even = FloatVector.fromArray(F, split, j);
+            FloatVector odd = FloatVector.fromArray(F, split, pairs + j);
+            long o = 4L * j;
+            IntVector v0 = load(b0 + o);
+            IntVector v1 = load(b1 + o);
+            IntVector v2 = load(b2 + o);
+            IntVector v3 = load(b3 + o);
+            e0 = low(v0).fma(even, e0);
+            o0 = high(v0).fma(odd, o0);
+            e1 = low(v1).fma(even, e1);
+            o1 = high(v1).fma(odd, o1);
+            e2 = low(v2).fma(even, e2);
+            o2 = high(v2).fma(odd, o2);
+            e3 = low(v3).fma(even, e3);
+            o3 = high(v3).fma(odd, o3);
+        }
+        e0.add(o0).intoArray(lanes, 0);
+        out[row] = VectorOps.sumLanes(lanes) + dotPairsTail(row, j, split, 0);
+        e1.add(o1).intoArray(lanes, 0);
+        out[row + 1] = VectorOps.sumLanes(lanes) + dotPairsTail(row + 1, j, split, 0);
+        e2.add(o2).intoArray(lanes, 0);
+        out[row + 2] = VectorOps.sumLanes(lanes) + dotPairsTail(row + 2, j, split, 0);
+        e3.add(o3).intoArray(lanes, 0);
+        out[row + 3] = VectorOps.sumLanes(lanes) + dotPairsTail(row + 3, j, split, 0);
+    }
+
     @Override
     void widenRow(int row, float[] dst, int off) {
         final int lanes = I.length();

@@ -71,6 +71,13 @@ public abstract sealed class Packed16Weights implements LinearWeights permits BF
      * {@code lanes} is scratch for the lane sum. */
     abstract float dotPairs(int row, float[] split, int xo, float[] lanes);
 
+    /** {@link #dotPairs} of rows {@code row .. row + 3} against the first token, into {@code out}. */
+    void dotPairs4(int row, float[] split, float[] out, float[] lanes) {
+        for (int i = 0; i < 4; i++) {
+            out[row + i] = dotPairs(row + i, split, 0, lanes);
+        }
+    }
+
     /** Widens one row into {@code dst[off, off + 2·pairs)}: its even columns, then its odd ones. */
     abstract void widenRow(int row, float[] dst, int off);
 
@@ -90,8 +97,15 @@ public abstract sealed class Packed16Weights implements LinearWeights permits BF
         float[] split = input.split();
         if (nTokens == 1) {
             float[] lanes = VectorOps.laneScratch();
-            for (int r = rowStart; r < rowEnd; r++) {
-                out[r] = dotPairs(r, split, 0, lanes) + lastColumn(r, input.x(), 0);
+            int r = rowStart;
+            for (; r + 4 <= rowEnd; r += 4) {
+                dotPairs4(r, split, out, lanes);
+            }
+            for (; r < rowEnd; r++) {
+                out[r] = dotPairs(r, split, 0, lanes);
+            }
+            for (r = rowStart; r < rowEnd; r++) {
+                out[r] += lastColumn(r, input.x(), 0);
             }
             return;
         }
