@@ -35,7 +35,4 @@ public final class ModelShapes {
         return c;
     }
 
-    public static Iterable<String> names() {
-        return SHAPES.keySet();
-    }
 }

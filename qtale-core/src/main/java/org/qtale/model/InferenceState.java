@@ -67,8 +67,4 @@ public final class InferenceState {
         return parallel;
     }
 
-    /** Forgets the cached positions so the state can serve a new sequence. */
-    public void reset() {
-        position = 0;
-    }
 }

@@ -38,19 +38,6 @@ public final class Rope {
         return (1 - smooth) * frequency / s.factor() + smooth * frequency;
     }
 
-    public double[] frequencies() {
-        return frequencies.clone();
-    }
-
-    /** Angles of every pair at {@code position}. */
-    public double[] angles(int position) {
-        double[] a = new double[frequencies.length];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = position * frequencies[i];
-        }
-        return a;
-    }
-
     /**
      * Fills the per-element tables {@link org.qtale.tensor.VectorOps#rope} reads, for {@code count} positions from
      * {@code start}, each {@code 2 · pairs} long.

@@ -36,10 +36,6 @@ public final class F32Weights implements LinearWeights {
         return new F32Weights(segment, rows, cols);
     }
 
-    public MemorySegment segment() {
-        return data;
-    }
-
     @Override
     public int rows() {
         return rows;

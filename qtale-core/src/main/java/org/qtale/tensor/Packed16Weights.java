@@ -45,10 +45,6 @@ public abstract sealed class Packed16Weights implements LinearWeights permits BF
         return segment;
     }
 
-    public MemorySegment segment() {
-        return data;
-    }
-
     @Override
     public int rows() {
         return rows;

@@ -52,11 +52,6 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** A pool with one thread per available processor. */
-    public static Parallel ofAvailableProcessors() {
-        return new Parallel(Runtime.getRuntime().availableProcessors());
-    }
-
     public int threads() {
         return threads;
     }

@@ -28,12 +28,10 @@ public final class Llama2cTokenizer implements Tokenizer {
     private final byte[][] pieces;
     private final float[] scores;
     private final Map<String, Integer> ids;
-    private final int maxTokenLength;
 
-    public Llama2cTokenizer(byte[][] pieces, float[] scores, int maxTokenLength) {
+    public Llama2cTokenizer(byte[][] pieces, float[] scores) {
         this.pieces = pieces;
         this.scores = scores;
-        this.maxTokenLength = maxTokenLength;
         this.ids = new HashMap<>(pieces.length * 2);
         for (int i = 0; i < pieces.length; i++) {
             ids.putIfAbsent(key(pieces[i]), i);
@@ -84,7 +82,7 @@ public final class Llama2cTokenizer implements Tokenizer {
         for (int i = 0; i < s.length; i++) {
             s[i] = scores.get(i);
         }
-        return new Llama2cTokenizer(pieces.toArray(new byte[0][]), s, maxLength);
+        return new Llama2cTokenizer(pieces.toArray(new byte[0][]), s);
     }
 
     /** Byte strings as map keys: ISO-8859-1 maps every byte to one char and back. */
@@ -107,10 +105,6 @@ public final class Llama2cTokenizer implements Tokenizer {
 
     public float score(int token) {
         return scores[token];
-    }
-
-    public int maxTokenLength() {
-        return maxTokenLength;
     }
 
     @Override

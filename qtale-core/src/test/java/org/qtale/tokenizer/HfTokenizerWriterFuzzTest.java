@@ -44,7 +44,7 @@ class HfTokenizerWriterFuzzTest {
         for (int i = 259; i < scores.length; i++) {
             scores[i] = -(i - 259);
         }
-        return new Llama2cTokenizer(all.toArray(new byte[0][]), scores, 16);
+        return new Llama2cTokenizer(all.toArray(new byte[0][]), scores);
     }
 
     @Test
