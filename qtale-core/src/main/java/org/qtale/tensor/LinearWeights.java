@@ -51,7 +51,6 @@ public sealed interface LinearWeights permits F32Weights, Packed16Weights {
 
     /** {@code out = W x} for {@code nTokens} tokens, rows split among the pool's threads. */
     default void apply(Parallel parallel, float[] x, int nTokens, float[] out) {
-        LinearInput input = prepare(x, nTokens);
-        parallel.forRange(rows(), 4, (start, end) -> multiply(input, out, start, end));
+        Linear.applyAll(parallel, x, nTokens, new LinearWeights[] {this}, new float[][] {out});
     }
 }

@@ -82,39 +82,38 @@ final class MatMulTiles {
         }
         // reduce each accumulator on its own, through the scratch array: an array of vectors, or a vector passed to a
         // method that is not inlined, would be boxed on the heap
-        int rest = c;
         c00.intoArray(lanes, 0);
-        store(lanes, w, 0, x, x0, rest, n, out, t * outStride + row);
+        store(lanes, w, 0, x, x0, c, n, out, t * outStride + row);
         c10.intoArray(lanes, 0);
-        store(lanes, w, w1, x, x0, rest, n, out, t * outStride + row + 1);
+        store(lanes, w, w1, x, x0, c, n, out, t * outStride + row + 1);
         c20.intoArray(lanes, 0);
-        store(lanes, w, w2, x, x0, rest, n, out, t * outStride + row + 2);
+        store(lanes, w, w2, x, x0, c, n, out, t * outStride + row + 2);
         c30.intoArray(lanes, 0);
-        store(lanes, w, w3, x, x0, rest, n, out, t * outStride + row + 3);
+        store(lanes, w, w3, x, x0, c, n, out, t * outStride + row + 3);
         c01.intoArray(lanes, 0);
-        store(lanes, w, 0, x, x1, rest, n, out, (t + 1) * outStride + row);
+        store(lanes, w, 0, x, x1, c, n, out, (t + 1) * outStride + row);
         c11.intoArray(lanes, 0);
-        store(lanes, w, w1, x, x1, rest, n, out, (t + 1) * outStride + row + 1);
+        store(lanes, w, w1, x, x1, c, n, out, (t + 1) * outStride + row + 1);
         c21.intoArray(lanes, 0);
-        store(lanes, w, w2, x, x1, rest, n, out, (t + 1) * outStride + row + 2);
+        store(lanes, w, w2, x, x1, c, n, out, (t + 1) * outStride + row + 2);
         c31.intoArray(lanes, 0);
-        store(lanes, w, w3, x, x1, rest, n, out, (t + 1) * outStride + row + 3);
+        store(lanes, w, w3, x, x1, c, n, out, (t + 1) * outStride + row + 3);
         c02.intoArray(lanes, 0);
-        store(lanes, w, 0, x, x2, rest, n, out, (t + 2) * outStride + row);
+        store(lanes, w, 0, x, x2, c, n, out, (t + 2) * outStride + row);
         c12.intoArray(lanes, 0);
-        store(lanes, w, w1, x, x2, rest, n, out, (t + 2) * outStride + row + 1);
+        store(lanes, w, w1, x, x2, c, n, out, (t + 2) * outStride + row + 1);
         c22.intoArray(lanes, 0);
-        store(lanes, w, w2, x, x2, rest, n, out, (t + 2) * outStride + row + 2);
+        store(lanes, w, w2, x, x2, c, n, out, (t + 2) * outStride + row + 2);
         c32.intoArray(lanes, 0);
-        store(lanes, w, w3, x, x2, rest, n, out, (t + 2) * outStride + row + 3);
+        store(lanes, w, w3, x, x2, c, n, out, (t + 2) * outStride + row + 3);
         c03.intoArray(lanes, 0);
-        store(lanes, w, 0, x, x3, rest, n, out, (t + 3) * outStride + row);
+        store(lanes, w, 0, x, x3, c, n, out, (t + 3) * outStride + row);
         c13.intoArray(lanes, 0);
-        store(lanes, w, w1, x, x3, rest, n, out, (t + 3) * outStride + row + 1);
+        store(lanes, w, w1, x, x3, c, n, out, (t + 3) * outStride + row + 1);
         c23.intoArray(lanes, 0);
-        store(lanes, w, w2, x, x3, rest, n, out, (t + 3) * outStride + row + 2);
+        store(lanes, w, w2, x, x3, c, n, out, (t + 3) * outStride + row + 2);
         c33.intoArray(lanes, 0);
-        store(lanes, w, w3, x, x3, rest, n, out, (t + 3) * outStride + row + 3);
+        store(lanes, w, w3, x, x3, c, n, out, (t + 3) * outStride + row + 3);
     }
 
     /** Writes one tile entry: the accumulator's lanes (stored in {@code lanes}) plus the columns the loop left over. */

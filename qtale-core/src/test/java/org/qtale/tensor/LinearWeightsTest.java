@@ -76,13 +76,18 @@ class LinearWeightsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("formats")
-    void referenceIsAPlainDotProduct(Format format) {
-        // a hand-computed case: [[1, 2, 3], [-1, 0.5, 4]] · [2, -1, 0.25]
+    void kernelAndReferenceMatchAHandComputedProduct(Format format) {
+        // [[1, 2, 3], [-1, 0.5, 4]] · [2, -1, 0.25] = [0.75, -1.5], exact in every format
         LinearWeights w = format.of(new float[] {1, 2, 3, -1, 0.5f, 4}, 2, 3);
+        float[] x = {2, -1, 0.25f};
         float[] out = new float[2];
-        w.multiply(w.prepare(new float[] {2, -1, 0.25f}, 1), out, 0, 2);
+        w.multiply(w.prepare(x, 1), out, 0, 2);
         assertEquals(0.75f, out[0], 0f);
         assertEquals(-1.5f, out[1], 0f);
+        float[] reference = new float[2];
+        w.multiplyReference(x, 1, reference, 0, 2);
+        assertEquals(0.75f, reference[0], 0f);
+        assertEquals(-1.5f, reference[1], 0f);
     }
 
     /** Subnormal, signed-zero, infinite and NaN halves go through the vector widening like Float.float16ToFloat. */
