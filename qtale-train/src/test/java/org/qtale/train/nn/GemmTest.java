@@ -1,0 +1,50 @@
+package org.qtale.train.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.qtale.tensor.Parallel;
+
+/** The backward-pass products against their scalar reference, over sizes that leave every kind of remainder. */
+class GemmTest {
+    @ParameterizedTest
+    @CsvSource({"1,1,1", "4,64,4", "5,67,3", "9,131,17", "16,256,40", "7,15,33"})
+    void bothProductsMatchTheReference(int n, int cols, int rows) {
+        SplittableRandom random = new SplittableRandom(n * 1000L + cols * 10L + rows);
+        float[] dy = Gradients.random(random, n * rows, 1);
+        float[] w = Gradients.random(random, rows * cols, 1);
+        float[] x = Gradients.random(random, n * cols, 1);
+        float[] dx = Gradients.random(random, n * cols, 1);
+        float[] dw = Gradients.random(random, rows * cols, 1);
+        float[] dxExpected = dx.clone();
+        float[] dwExpected = dw.clone();
+        Gemm.accumulateReference(0, n, cols, rows, dy, rows, 1, w, cols, dxExpected, cols);
+        Gemm.accumulateReference(0, rows, cols, n, dy, 1, rows, x, cols, dwExpected, cols);
+        try (Parallel parallel = new Parallel(2)) {
+            Gemm.inputGradient(parallel, dy, n, w, rows, cols, dx);
+            Gemm.weightGradient(parallel, dy, x, n, rows, cols, dw);
+        }
+        for (int i = 0; i < dx.length; i++) {
+            assertEquals(dxExpected[i], dx[i], 1e-4 * Math.sqrt(rows), "dx[" + i + "]");
+        }
+        for (int i = 0; i < dw.length; i++) {
+            assertEquals(dwExpected[i], dw[i], 1e-4 * Math.sqrt(n), "dw[" + i + "]");
+        }
+    }
+
+    @Test
+    void handComputedProduct() {
+        // dx = dy · W for dy = [[1, 2]], W = [[1, 0, 2], [3, 1, 0]]: [1·1 + 2·3, 1·0 + 2·1, 1·2 + 2·0] = [7, 2, 2]
+        float[] dx = new float[3];
+        Gemm.accumulate(0, 1, 3, 2, new float[] {1, 2}, 2, 1, new float[] {1, 0, 2, 3, 1, 0}, 3, dx, 3);
+        assertEquals(7f, dx[0]);
+        assertEquals(2f, dx[1]);
+        assertEquals(2f, dx[2]);
+        float[] reference = new float[3];
+        Gemm.accumulateReference(0, 1, 3, 2, new float[] {1, 2}, 2, 1, new float[] {1, 0, 2, 3, 1, 0}, 3, reference, 3);
+        assertEquals(7f, reference[0]);
+    }
+}

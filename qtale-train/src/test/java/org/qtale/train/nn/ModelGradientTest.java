@@ -1,0 +1,45 @@
+package org.qtale.train.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.qtale.model.LlamaConfig;
+import org.qtale.tensor.Parallel;
+
+/** A whole 2-layer model's gradients, every parameter, against finite differences of the double-precision model. */
+class ModelGradientTest {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void everyParameterMatchesFiniteDifferences(boolean tied) {
+        LlamaConfig config = LlamaConfig.llama2c(16, 24, 2, 4, 2, 11, 8, tied);
+        LlamaParameters params = LlamaParameters.initialize(config, 7);
+        SplittableRandom random = new SplittableRandom(3);
+        for (Param p : params.all()) {
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) {
+                // larger than pretraining's initialization, so that every path carries a visible gradient
+                v[i] = p.isMatrix() ? v[i] * 15 : 1 + (float) (random.nextDouble() - 0.5);
+            }
+        }
+        int batch = 2;
+        int seqLen = 5;
+        int[] tokens = new int[batch * seqLen];
+        int[] targets = new int[batch * seqLen];
+        for (int t = 0; t < tokens.length; t++) {
+            tokens[t] = random.nextInt(config.vocabSize());
+            targets[t] = t % 4 == 3 ? CrossEntropyOp.IGNORE : random.nextInt(config.vocabSize());
+        }
+        try (Parallel parallel = new Parallel(2)) {
+            TrainingModel model = new TrainingModel(params, parallel);
+            params.zeroGrad();
+            double loss = model.lossAndBackward(tokens, targets, batch, seqLen, 1f);
+            assertEquals(Reference.modelLoss(params, tokens, targets, batch, seqLen), loss, 1e-4 * Math.abs(loss));
+            for (Param p : params.all()) {
+                Gradients.check(p.name(), p.grad(), p.value(),
+                        () -> Reference.modelLoss(params, tokens, targets, batch, seqLen), 40, p.name().hashCode());
+            }
+        }
+    }
+}

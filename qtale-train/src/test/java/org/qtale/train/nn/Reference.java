@@ -1,0 +1,204 @@
+package org.qtale.train.nn;
+
+import org.qtale.model.LlamaConfig;
+import org.qtale.model.Rope;
+
+/**
+ * Double-precision scalar forward passes, written straight from the formulas: the reference that finite differences
+ * are taken on. Nothing here shares code with the float implementation under test.
+ */
+final class Reference {
+    private Reference() {
+    }
+
+    static double[] rmsNorm(double[] x, double[] w, int n, int dim, double eps) {
+        double[] y = new double[n * dim];
+        for (int t = 0; t < n; t++) {
+            double ss = 0;
+            for (int i = 0; i < dim; i++) {
+                ss += x[t * dim + i] * x[t * dim + i];
+            }
+            double r = 1 / Math.sqrt(ss / dim + eps);
+            for (int i = 0; i < dim; i++) {
+                y[t * dim + i] = w[i] * x[t * dim + i] * r;
+            }
+        }
+        return y;
+    }
+
+    static double[] swiGlu(double[] g, double[] u) {
+        double[] a = new double[g.length];
+        for (int i = 0; i < g.length; i++) {
+            a[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+        }
+        return a;
+    }
+
+    /** Rotates interleaved pairs (2i, 2i+1) of each head by position · frequency_i, positions restarting every seqLen. */
+    static double[] rope(double[] v, int n, int heads, int headDim, int seqLen, double[] frequencies) {
+        double[] out = new double[v.length];
+        for (int t = 0; t < n; t++) {
+            int pos = t % seqLen;
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < headDim / 2; i++) {
+                    int o = (t * heads + h) * headDim + 2 * i;
+                    double angle = pos * frequencies[i];
+                    double c = Math.cos(angle);
+                    double s = Math.sin(angle);
+                    out[o] = v[o] * c - v[o + 1] * s;
+                    out[o + 1] = v[o] * s + v[o + 1] * c;
+                }
+            }
+        }
+        return out;
+    }
+
+    static double[] frequencies(LlamaConfig config) {
+        int headDim = config.headDim();
+        float[] cos = new float[2 * headDim];
+        float[] sin = new float[2 * headDim];
+        new Rope(config).tables(1, 1, cos, sin);
+        double[] f = new double[headDim / 2];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = Math.atan2(sin[2 * i + 1], cos[2 * i]);
+        }
+        return f;
+    }
+
+    /** Causal GQA attention with D-LLM's post-softmax renormalized key mask (null: no mask). */
+    static double[] attention(double[] q, double[] k, double[] v, double[] mask, int batch, int seqLen, int heads,
+            int kvHeads, int headDim) {
+        int qDim = heads * headDim;
+        int kvDim = kvHeads * headDim;
+        double[] out = new double[batch * seqLen * qDim];
+        double scale = 1 / Math.sqrt(headDim);
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                int g = h / (heads / kvHeads);
+                for (int i = 0; i < seqLen; i++) {
+                    double[] p = new double[i + 1];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j <= i; j++) {
+                        double s = 0;
+                        for (int d = 0; d < headDim; d++) {
+                            s += q[(b * seqLen + i) * qDim + h * headDim + d] * k[(b * seqLen + j) * kvDim + g * headDim + d];
+                        }
+                        p[j] = s * scale;
+                        max = Math.max(max, p[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j <= i; j++) {
+                        p[j] = Math.exp(p[j] - max);
+                        sum += p[j];
+                    }
+                    for (int j = 0; j <= i; j++) {
+                        p[j] /= sum;
+                    }
+                    if (mask != null) {
+                        double kept = 0;
+                        for (int j = 0; j <= i; j++) {
+                            kept += p[j] * mask[b * seqLen + j];
+                        }
+                        for (int j = 0; j <= i; j++) {
+                            p[j] = p[j] * mask[b * seqLen + j] / (kept + 1e-6);
+                        }
+                    }
+                    for (int j = 0; j <= i; j++) {
+                        for (int d = 0; d < headDim; d++) {
+                            out[(b * seqLen + i) * qDim + h * headDim + d] += p[j] * v[(b * seqLen + j) * kvDim + g * headDim + d];
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** y[t][r] = Σ_c w[r][c] x[t][c]. */
+    static double[] linear(double[] x, double[] w, int n, int rows, int cols) {
+        double[] y = new double[n * rows];
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < rows; r++) {
+                double s = 0;
+                for (int c = 0; c < cols; c++) {
+                    s += w[r * cols + c] * x[t * cols + c];
+                }
+                y[t * rows + r] = s;
+            }
+        }
+        return y;
+    }
+
+    /** Summed cross-entropy over targets that are not -1. */
+    static double crossEntropy(double[] logits, int[] targets, int vocab) {
+        double total = 0;
+        for (int t = 0; t < targets.length; t++) {
+            if (targets[t] < 0) {
+                continue;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int v = 0; v < vocab; v++) {
+                max = Math.max(max, logits[t * vocab + v]);
+            }
+            double sum = 0;
+            for (int v = 0; v < vocab; v++) {
+                sum += Math.exp(logits[t * vocab + v] - max);
+            }
+            total += Math.log(sum) + max - logits[t * vocab + targets[t]];
+        }
+        return total;
+    }
+
+    static double[] add(double[] a, double[] b) {
+        double[] c = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            c[i] = a[i] + b[i];
+        }
+        return c;
+    }
+
+    static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    static double[] toDouble(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
+
+    /** The summed loss of a whole model, all parameters read from {@code params} in double precision. */
+    static double modelLoss(LlamaParameters params, int[] tokens, int[] targets, int batch, int seqLen) {
+        LlamaConfig c = params.config();
+        int n = batch * seqLen;
+        int dim = c.dim();
+        double[] freq = frequencies(c);
+        double[] emb = toDouble(params.embedding().value());
+        double[] x = new double[n * dim];
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(emb, tokens[t] * dim, x, t * dim, dim);
+        }
+        for (int l = 0; l < c.nLayers(); l++) {
+            LlamaParameters.Layer w = params.layer(l);
+            double[] xn = rmsNorm(x, toDouble(w.attentionNorm().value()), n, dim, c.normEps());
+            double[] q = rope(linear(xn, toDouble(w.wq().value()), n, c.qDim(), dim), n, c.nHeads(), c.headDim(), seqLen, freq);
+            double[] k = rope(linear(xn, toDouble(w.wk().value()), n, c.kvDim(), dim), n, c.nKvHeads(), c.headDim(), seqLen, freq);
+            double[] v = linear(xn, toDouble(w.wv().value()), n, c.kvDim(), dim);
+            double[] att = attention(q, k, v, null, batch, seqLen, c.nHeads(), c.nKvHeads(), c.headDim());
+            double[] h = add(x, linear(att, toDouble(w.wo().value()), n, dim, c.qDim()));
+            double[] hn = rmsNorm(h, toDouble(w.ffnNorm().value()), n, dim, c.normEps());
+            double[] g = linear(hn, toDouble(w.gate().value()), n, c.hiddenDim(), dim);
+            double[] u = linear(hn, toDouble(w.up().value()), n, c.hiddenDim(), dim);
+            x = add(h, linear(swiGlu(g, u), toDouble(w.down().value()), n, dim, c.hiddenDim()));
+        }
+        double[] xf = rmsNorm(x, toDouble(params.finalNorm().value()), n, dim, c.normEps());
+        double[] logits = linear(xf, toDouble(params.output().value()), n, c.vocabSize(), dim);
+        return crossEntropy(logits, targets, c.vocabSize());
+    }
+}
