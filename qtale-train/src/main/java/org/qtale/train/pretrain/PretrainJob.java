@@ -1,0 +1,174 @@
+package org.qtale.train.pretrain;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.function.Consumer;
+import org.qtale.QtaleException;
+import org.qtale.format.HfCheckpointWriter;
+import org.qtale.format.TokenizerFiles;
+import org.qtale.model.LlamaConfig;
+import org.qtale.tensor.DType;
+import org.qtale.tensor.Parallel;
+import org.qtale.tokenizer.HfTokenizerWriter;
+import org.qtale.tokenizer.Llama2cTokenizer;
+import org.qtale.tokenizer.Tokenizer;
+import org.qtale.train.TrainShapes;
+import org.qtale.train.corpus.Corpus;
+import org.qtale.train.corpus.CorpusSpec;
+import org.qtale.train.nn.LlamaParameters;
+import org.qtale.train.tokenizer.BpeTrainer;
+import org.qtale.train.tokenizer.TrainedBpe;
+
+/**
+ * A whole pretraining run as the command line asks for it: load or generate the corpus, take the given tokenizer or
+ * train a byte-level BPE on the training documents, build the shape, train, and write a Hugging Face directory
+ * (config, weights, tokenizer, {@code training.json}, and whatever the caller adds, such as a loss chart) that
+ * appears at once, complete, or not at all.
+ */
+public final class PretrainJob {
+    public static final String SUMMARY_FILE = "training.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What to run. {@code tokenizer} may be null (train one with {@code vocabSize} entries). */
+    public record Request(String corpus, Path tokenizer, int vocabSize, String shape, PretrainSettings settings,
+            Path out, boolean overwrite, Path checkpoint, int threads) {
+    }
+
+    /** What came out. */
+    public record Outcome(PretrainResult result, LlamaConfig config, long parameters, int trainTokens,
+            int heldOutTokens, Path out, LlamaParameters params, Tokenizer tokenizer) {
+    }
+
+    /** Callbacks for the parts of a run that take a while. */
+    public interface Reporter extends PretrainListener {
+        default void log(String line) {
+        }
+
+        /** Called with the staging directory just before it becomes the output: add files here. */
+        default void finish(Path staging, PretrainResult result) {
+        }
+    }
+
+    private PretrainJob() {
+    }
+
+    public static Outcome run(Request request, Reporter reporter) {
+        Path out = request.out().toAbsolutePath().normalize();
+        checkOutput(out, request.overwrite());
+        TrainShapes.Shape shape = TrainShapes.get(request.shape());
+        if (request.settings().seqLen() > shape.contextLength()) {
+            throw new QtaleException("--seq-len " + request.settings().seqLen() + " exceeds the context of shape "
+                    + shape.name() + " (" + shape.contextLength() + ").");
+        }
+        Corpus corpus = CorpusSpec.parse(request.corpus()).load();
+        reporter.log("corpus " + corpus.name() + ": " + corpus.train().size() + " training and "
+                + corpus.heldOut().size() + " held-out documents");
+        TrainedBpe trained = null;
+        Tokenizer tokenizer;
+        if (request.tokenizer() != null) {
+            tokenizer = TokenizerFiles.openFile(request.tokenizer(), -1);
+        } else {
+            reporter.log("training a byte-level BPE tokenizer with " + request.vocabSize() + " entries");
+            trained = new BpeTrainer(request.vocabSize()).train(corpus.train());
+            tokenizer = trained.tokenizer();
+        }
+        TokenDataset data = TokenDataset.encode(tokenizer, corpus.train(), corpus.heldOut());
+        LlamaConfig config = shape.config(tokenizer.vocabSize());
+        LlamaParameters params = LlamaParameters.initialize(config, request.settings().seed());
+        reporter.log(String.format("model %s: %,d parameters; %,d training and %,d held-out tokens", shape.name(),
+                params.count(), data.trainTokens(), data.heldOutTokens()));
+        PretrainResult result;
+        try (Parallel parallel = new Parallel(request.threads())) {
+            result = new Pretrainer(params, data, request.settings(), parallel).run(request.checkpoint(), reporter);
+        }
+        write(out, request, config, params, trained, tokenizer, result, reporter);
+        return new Outcome(result, config, params.count(), data.trainTokens(), data.heldOutTokens(), out, params, tokenizer);
+    }
+
+    private static void write(Path out, Request request, LlamaConfig config, LlamaParameters params, TrainedBpe trained,
+            Tokenizer tokenizer, PretrainResult result, Reporter reporter) {
+        try {
+            Files.createDirectories(out.getParent());
+            Path staging = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".partial-");
+            try {
+                Path model = staging.resolve("model");
+                HfCheckpointWriter.write(config, params.toWeights(), model, HfCheckpointWriter.Options.of(DType.F32));
+                if (trained != null) {
+                    trained.write(model);
+                } else {
+                    copyTokenizer(request.tokenizer(), tokenizer, model);
+                }
+                Files.write(model.resolve(SUMMARY_FILE), JSON.writerWithDefaultPrettyPrinter()
+                        .writeValueAsBytes(summary(request, config, params, result)));
+                reporter.finish(model, result);
+                replace(model, out, request.overwrite());
+            } finally {
+                TrainingCheckpoint.deleteTree(staging);
+            }
+        } catch (IOException e) {
+            throw new QtaleException("Cannot write the model directory " + out + ": " + e.getMessage() + ".", e);
+        }
+    }
+
+    private static void copyTokenizer(Path tokenizer, Tokenizer loaded, Path model) throws IOException {
+        if (loaded instanceof Llama2cTokenizer llama2c) {
+            HfTokenizerWriter.write(llama2c, model);
+            return;
+        }
+        Path source = Files.isDirectory(tokenizer) ? tokenizer : tokenizer.getParent();
+        for (String name : new String[] {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
+            Path file = source.resolve(name);
+            if (Files.isRegularFile(file)) {
+                Files.copy(file, model.resolve(name));
+            }
+        }
+    }
+
+    private static ObjectNode summary(Request request, LlamaConfig config, LlamaParameters params, PretrainResult result) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("corpus", CorpusSpec.parse(request.corpus()).spec());
+        o.put("shape", request.shape());
+        o.put("parameters", params.count());
+        o.put("vocab_size", config.vocabSize());
+        o.set("settings", JSON.valueToTree(request.settings()));
+        o.put("first_loss", result.firstLoss());
+        o.put("final_loss", result.finalLoss());
+        o.put("seconds", result.seconds());
+        o.put("tokens_per_s", result.tokensPerSecond());
+        ArrayNode losses = o.putArray("train_losses");
+        result.trainLosses().forEach(losses::add);
+        ArrayNode heldOut = o.putArray("held_out");
+        for (PretrainResult.Evaluation e : result.heldOut()) {
+            heldOut.addObject().put("step", e.step()).put("loss", e.loss()).put("perplexity", e.perplexity());
+        }
+        return o;
+    }
+
+    private static void checkOutput(Path out, boolean overwrite) {
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new QtaleException(out + " exists and is a file, so a model directory cannot be written there.");
+        }
+        if (!overwrite && Files.isDirectory(out)) {
+            try (var entries = Files.list(out)) {
+                if (entries.findAny().isPresent()) {
+                    throw new QtaleException(out + " already exists and is not empty; choose another directory or pass --overwrite.");
+                }
+            } catch (IOException e) {
+                throw QtaleException.cannotRead("the output directory", out, e);
+            }
+        }
+    }
+
+    private static void replace(Path fresh, Path target, boolean overwrite) throws IOException {
+        if (Files.isDirectory(target)) {
+            checkOutput(target, overwrite);
+            TrainingCheckpoint.deleteTree(target);
+        }
+        Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+}
