@@ -20,8 +20,8 @@ public final class BpeTrainer {
     public static final String END_OF_TEXT = "<|end_of_text|>";
     /** The special tokens every trained vocabulary ends with, BOS first. */
     public static final List<String> SPECIAL_TOKENS = List.of(BEGIN_OF_TEXT, END_OF_TEXT);
-    /** The 256 bytes and the special tokens: a vocabulary with no merges at all. */
-    public static final int MIN_VOCAB_SIZE = 256 + SPECIAL_TOKENS.size();
+    /** The 256 bytes and the 2 special tokens: a vocabulary with no merges at all (a literal, for annotations). */
+    public static final int MIN_VOCAB_SIZE = 258;
     /** Eight times Llama 3's vocabulary; more is a typo, not a plan. */
     public static final int MAX_VOCAB_SIZE = 1 << 20;
 
