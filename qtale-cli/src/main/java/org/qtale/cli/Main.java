@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             GenerateCommand.class,
             TokenizeCommand.class,
+            TokenizerCommand.class,
             InfoCommand.class,
             BenchCommand.class,
             JmhCommand.class,
@@ -62,16 +63,11 @@ public final class Main implements Runnable {
         });
         cli.setParameterExceptionHandler((ex, arguments) -> {
             err.println("error: " + ex.getMessage());
-            err.println("Run 'qtale " + commandPath(ex.getCommandLine()) + "--help' for the options.");
+            err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for the options.");
             err.flush();
             return 2;
         });
         return cli.execute(args);
-    }
-
-    private static String commandPath(CommandLine commandLine) {
-        String name = commandLine.getCommandName();
-        return "qtale".equals(name) ? "" : name + " ";
     }
 
     static final class Version implements CommandLine.IVersionProvider {
