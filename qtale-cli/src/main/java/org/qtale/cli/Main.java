@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Runs LLaMA-family models with token-adaptive layer execution and low-bit quantization.",
         subcommands = {
+            DemoCommand.class,
+            PretrainCommand.class,
             GenerateCommand.class,
             TokenizeCommand.class,
             TokenizerCommand.class,
