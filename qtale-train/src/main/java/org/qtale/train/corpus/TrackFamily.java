@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * Tracking: two or three people move between a handful of places; "where is tom?" asks for the latest place, so
  * the earlier places of the same person (the usual wrong choices) must be overruled by the most recent move.
- * Questions may come between the moves; the last one is always about someone who moved since they were asked.
+ * Questions may come between the moves; each is about someone who moved since they were last asked, so no answer
+ * can be copied from an earlier one.
  */
 final class TrackFamily implements Family {
     private static final List<String> VERBS = List.of("went", "moved", "walked", "ran");
@@ -32,7 +33,7 @@ final class TrackFamily implements Family {
         for (int m = 0; m < moves; m++) {
             world.move(rng, rng.pick(people));
             if (m >= 2 && early < 2 && rng.chance(0.3)) {
-                world.ask(rng.pick(new ArrayList<>(world.history.keySet())));
+                world.ask(rng.pick(world.history.keySet().stream().filter(world::movedSinceAsked).toList()));
                 early++;
             }
         }

@@ -136,6 +136,30 @@ class ToyWorldTest {
         }
     }
 
+    /**
+     * An answered question is asked again only when something new was said about its subject in between (someone
+     * moved, even if back to the same place), so no answer is a plain copy of an earlier one.
+     */
+    @Test
+    void noDocumentRepeatsAnAnsweredQuestionWithoutNews() {
+        for (QaExample example : ToyWorld.qaExamples(14, 2000)) {
+            List<String> sentences = Arrays.asList(example.text().split("(?<=[.?]) "));
+            Map<String, Integer> answeredAt = new HashMap<>();
+            for (int i = 0; i + 1 < sentences.size(); i++) {
+                String question = sentences.get(i);
+                if (!question.endsWith("?")) {
+                    continue;
+                }
+                Integer before = answeredAt.put(question + " " + sentences.get(i + 1), i);
+                if (before != null) {
+                    String subject = question.substring(question.lastIndexOf(' ') + 1, question.length() - 1);
+                    assertTrue(sentences.subList(before + 2, i).stream().anyMatch(s -> s.startsWith(subject + " ")
+                            || s.startsWith("then " + subject + " ")), example.text());
+                }
+            }
+        }
+    }
+
     /** World knowledge is asked, never told: the document does not contain the answer. */
     @Test
     void knowledgeAnswersAreNotInTheDocument() {
