@@ -40,12 +40,14 @@ final class TrackFamily implements Family {
         List<String> candidates = people.stream()
                 .filter(p -> world.history.containsKey(p) && world.history.get(p).size() >= 2 && world.movedSinceAsked(p))
                 .toList();
-        String last;
+        String last = candidates.isEmpty() ? rng.pick(people) : rng.pick(candidates);
         if (candidates.isEmpty()) {
-            last = rng.pick(people);
             world.move(rng, last);
-        } else {
-            last = rng.pick(candidates);
+        }
+        // others usually move after the asked person, so "the place mentioned last" is no shortcut to the answer
+        List<String> others = people.stream().filter(p -> !p.equals(last)).toList();
+        for (int m = rng.chance(0.75) ? rng.between(1, 2) : 0; m > 0; m--) {
+            world.move(rng, rng.pick(others));
         }
         world.ask(last);
         return world.story.build(rng);

@@ -160,6 +160,40 @@ class ToyWorldTest {
         }
     }
 
+    /** Two cheap guesses stay far from perfect: "the place mentioned last" for tracking, and "no" for yes/no. */
+    @Test
+    void shortcutsDoNotAnswerTheQuestions() {
+        int track = 0;
+        int recent = 0;
+        Map<String, int[]> yesNo = new HashMap<>();
+        for (MultipleChoice q : ToyWorld.questions(15, 2800)) {
+            if (q.family().equals("track")) {
+                track++;
+                int latest = 0;
+                for (int i = 1; i < q.choices().size(); i++) {
+                    if (placeAt(q.context(), q.choices().get(i)) > placeAt(q.context(), q.choices().get(latest))) {
+                        latest = i;
+                    }
+                }
+                recent += latest == q.answer() ? 1 : 0;
+            }
+            if (q.choices().contains(" yes.")) {
+                yesNo.computeIfAbsent(q.family(), f -> new int[2])[q.correct().equals(" yes.") ? 0 : 1]++;
+            }
+        }
+        assertTrue(recent < 0.45 * track, "the place mentioned last is right " + recent + " times in " + track);
+        assertEquals(Set.of("order", "knowledge"), yesNo.keySet());
+        yesNo.forEach((family, counts) -> {
+            double yes = counts[0] / (double) (counts[0] + counts[1]);
+            assertTrue(yes > 0.35 && yes < 0.65, family + ": yes is right in " + yes + " of yes/no questions");
+        });
+    }
+
+    /** Where the place of " in the barn." is mentioned last ("went to the barn.", "in the barn."). */
+    private static int placeAt(String context, String choice) {
+        return context.lastIndexOf(" the " + choice.substring(" in the ".length()));
+    }
+
     /** World knowledge is asked, never told: the document does not contain the answer. */
     @Test
     void knowledgeAnswersAreNotInTheDocument() {
