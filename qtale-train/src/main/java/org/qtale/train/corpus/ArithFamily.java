@@ -51,7 +51,8 @@ final class ArithFamily implements Family {
             y = rng.between(1, 10);
             z = x + y;
             story.say(a + " has " + Lexicon.counted(x, thing) + ".");
-            story.say(b + " gives " + a + " " + Lexicon.number(y) + " more " + (y == 1 ? thing : Lexicon.plural(thing)) + ".");
+            String things = y == 1 ? thing : Lexicon.plural(thing);
+            story.say(b + " gives " + a + " " + Lexicon.number(y) + " more " + things + ".");
         } else {
             x = rng.between(2, 10);
             y = rng.between(1, x);

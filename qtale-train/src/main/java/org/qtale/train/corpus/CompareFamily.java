@@ -14,9 +14,10 @@ final class CompareFamily implements Family {
     private record Scale(String more, String less, String most, String least) {
     }
 
-    private static final Scale AGE = new Scale("who is older", "who is younger", "who is the oldest", "who is the youngest");
-    private static final Scale COINS =
-            new Scale("who has more coins", "who has fewer coins", "who has the most coins", "who has the fewest coins");
+    private static final Scale AGE =
+            new Scale("who is older", "who is younger", "who is the oldest", "who is the youngest");
+    private static final Scale COINS = new Scale(
+            "who has more coins", "who has fewer coins", "who has the most coins", "who has the fewest coins");
 
     @Override
     public String name() {

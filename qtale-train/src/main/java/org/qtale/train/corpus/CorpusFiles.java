@@ -81,7 +81,8 @@ final class CorpusFiles {
                 lines.add(lines.isEmpty() && line.startsWith("\uFEFF") ? line.substring(1) : line);
             }
         } catch (CharacterCodingException e) {
-            throw new QtaleException("Corpus file " + path + " is not UTF-8 text (near line " + (lines.size() + 1) + ").", e);
+            int line = lines.size() + 1;
+            throw new QtaleException("Corpus file " + path + " is not UTF-8 text (near line " + line + ").", e);
         } catch (NoSuchFileException e) {
             String hint = path.getParent() == null && !path.toString().contains(".")
                     ? "; the built-in corpus is toyworld." : ".";

@@ -49,7 +49,8 @@ public sealed interface CorpusSpec {
         try {
             path = Path.of(spec);
         } catch (InvalidPathException e) {
-            throw new QtaleException("The corpus spec '" + spec + "' is neither toyworld nor a valid path: " + e.getReason() + ".");
+            throw new QtaleException("The corpus spec '" + spec + "' is neither toyworld nor a valid path: "
+                    + e.getReason() + ".");
         }
         return spec.toLowerCase(Locale.ROOT).endsWith(".jsonl") ? new JsonlFile(path) : new TextFile(path);
     }
@@ -94,7 +95,8 @@ public sealed interface CorpusSpec {
             for (String parameter : parameters.isEmpty() ? new String[0] : parameters.split(",", -1)) {
                 int equals = parameter.indexOf('=');
                 if (equals <= 0) {
-                    throw new QtaleException("The toyworld parameter '" + parameter + "' is not of the form name=value.");
+                    throw new QtaleException(
+                            "The toyworld parameter '" + parameter + "' is not of the form name=value.");
                 }
                 String name = parameter.substring(0, equals).trim();
                 if (!List.of("seed", "docs", "heldout", "families").contains(name)) {

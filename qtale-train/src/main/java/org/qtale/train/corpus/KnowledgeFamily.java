@@ -99,8 +99,9 @@ final class KnowledgeFamily implements Family {
         boolean bigger = rng.chance(0.5);
         Animal answer = bigger == (x.size() > y.size()) ? x : y;
         Animal other = answer == x ? y : x;
-        String question = "which is " + (bigger ? "bigger" : "smaller") + ", the " + x.name() + " or the " + y.name() + "?";
-        String swapped = "which is " + (bigger ? "bigger" : "smaller") + ", the " + y.name() + " or the " + x.name() + "?";
+        String lead = "which is " + (bigger ? "bigger" : "smaller") + ", the ";
+        String question = lead + x.name() + " or the " + y.name() + "?";
+        String swapped = lead + y.name() + " or the " + x.name() + "?";
         return !story.asked(swapped) && story.askNew(question, Family.the(answer.name()),
                 List.of(Family.the(other.name())));
     }

@@ -38,7 +38,8 @@ final class TrackFamily implements Family {
             }
         }
         List<String> candidates = people.stream()
-                .filter(p -> world.history.containsKey(p) && world.history.get(p).size() >= 2 && world.movedSinceAsked(p))
+                .filter(p -> world.history.containsKey(p) && world.history.get(p).size() >= 2)
+                .filter(world::movedSinceAsked)
                 .toList();
         String last = candidates.isEmpty() ? rng.pick(people) : rng.pick(candidates);
         if (candidates.isEmpty()) {
