@@ -98,6 +98,22 @@ class VectorOpsTest {
 
     /** The vector exp and its scalar twin agree bit for bit, and both stay within 2 ulp of Math.exp. */
     @Test
+    void unrolledLaneSumsAddInTheHalvingOrder() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(9);
+        for (int lanes : new int[] {4, 8, 16}) {
+            for (int trial = 0; trial < 1000; trial++) {
+                float[] values = new float[lanes];
+                for (int i = 0; i < lanes; i++) {
+                    values[i] = (float) ((random.nextDouble() - 0.5) * Math.pow(10, random.nextInt(-3, 6)));
+                }
+                float expected = VectorOps.sumByHalving(values.clone());
+                org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(expected),
+                        Float.floatToRawIntBits(VectorOps.sumLanes(values.clone())), lanes + " lanes, trial " + trial);
+            }
+        }
+    }
+
+    @Test
     void expIsAccurateAndTheSameInVectorAndScalarForm() {
         int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
         float[] in = new float[lanes * 4096];
