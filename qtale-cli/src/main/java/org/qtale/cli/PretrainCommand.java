@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.qtale.cli.report.LineChart;
 import org.qtale.train.TrainShapes;
+import org.qtale.train.pretrain.ChoiceScorer;
 import org.qtale.train.pretrain.PretrainJob;
 import org.qtale.train.pretrain.PretrainResult;
 import org.qtale.train.pretrain.PretrainSettings;
@@ -105,6 +106,9 @@ final class PretrainCommand implements Callable<Integer> {
                     outcome.parameters(), steps, r.seconds(), r.tokensPerSecond());
             stdout.printf(Locale.ROOT, "loss %.3f -> %.3f%s%n", r.firstLoss(), r.finalLoss(), held == null ? ""
                     : String.format(Locale.ROOT, "; held-out loss %.3f (perplexity %.2f)", held.loss(), held.perplexity()));
+            if (outcome.questions() != null) {
+                printQuestions(stdout, outcome.questions());
+            }
             stdout.println("model: " + outcome.out());
             stdout.println("loss curve: " + outcome.out().resolve(LOSS_CHART));
         }
@@ -187,6 +191,20 @@ final class PretrainCommand implements Callable<Integer> {
             curve.addObject().put("step", e.step()).put("loss", e.loss()).put("perplexity", e.perplexity());
         }
         o.put("loss_chart", outcome.out().resolve(LOSS_CHART).toString());
+        if (outcome.questions() != null) {
+            PretrainJob.putQuestions(o, outcome.questions());
+        }
         return o;
+    }
+
+    /** The held-out multiple-choice table of the built-in corpus. */
+    static void printQuestions(PrintWriter out, PretrainJob.QuestionReport report) {
+        out.println("held-out multiple choice (log-likelihood of each answer):");
+        out.printf(Locale.ROOT, "  %-10s %9s %8s %8s%n", "family", "questions", "accuracy", "chance");
+        report.byFamily().forEach((family, a) -> out.printf(Locale.ROOT, "  %-10s %9d %7.1f%% %7.1f%%%n", family,
+                a.total(), 100 * a.value(), 100 * a.chance()));
+        ChoiceScorer.Accuracy all = report.overall();
+        out.printf(Locale.ROOT, "  %-10s %9d %7.1f%% %7.1f%%   (± %.1f%% standard error)%n", "all", all.total(),
+                100 * all.value(), 100 * all.chance(), 100 * all.standardError());
     }
 }

@@ -1,5 +1,7 @@
 package org.qtale.train.nn;
 
+import org.qtale.tensor.VectorOps;
+
 /** Mean cross-entropy of next-token targets over the positions that are not ignored (target {@code -1}). */
 public final class CrossEntropyOp {
     public static final int IGNORE = -1;
@@ -20,7 +22,8 @@ public final class CrossEntropyOp {
 
     /**
      * Returns the summed loss over counted positions and, if {@code dlogits} is not null, writes
-     * {@code (softmax(logits) − onehot(target)) · scale} into it (zero rows for ignored positions).
+     * {@code (softmax(logits) − onehot(target)) · scale} into it (zero rows for ignored positions). With a gradient the
+     * probabilities come from the engine's vectorized softmax; without, the loss is summed in double precision.
      */
     public static double lossAndGradient(float[] logits, int[] targets, int n, int vocab, float[] dlogits, float scale) {
         double total = 0;
@@ -32,23 +35,32 @@ public final class CrossEntropyOp {
                 }
                 continue;
             }
-            float max = Float.NEGATIVE_INFINITY;
-            for (int v = 0; v < vocab; v++) {
-                max = Math.max(max, logits[o + v]);
+            if (dlogits == null) {
+                total += exactLoss(logits, o, vocab, targets[t]);
+                continue;
             }
-            double sum = 0;
-            for (int v = 0; v < vocab; v++) {
-                sum += Math.exp(logits[o + v] - max);
+            System.arraycopy(logits, o, dlogits, o, vocab);
+            VectorOps.softmax(dlogits, o, vocab);
+            float p = dlogits[o + targets[t]];
+            total += p > 0 ? -Math.log(p) : exactLoss(logits, o, vocab, targets[t]);
+            for (int v = o; v < o + vocab; v++) {
+                dlogits[v] *= scale;
             }
-            double logSum = Math.log(sum) + max;
-            total += logSum - logits[o + targets[t]];
-            if (dlogits != null) {
-                for (int v = 0; v < vocab; v++) {
-                    dlogits[o + v] = (float) Math.exp(logits[o + v] - logSum) * scale;
-                }
-                dlogits[o + targets[t]] -= scale;
-            }
+            dlogits[o + targets[t]] -= scale;
         }
         return total;
+    }
+
+    /** {@code log Σ exp(logits) − logits[target]} in double precision. */
+    static double exactLoss(float[] logits, int offset, int vocab, int target) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) {
+            max = Math.max(max, logits[offset + v]);
+        }
+        double sum = 0;
+        for (int v = 0; v < vocab; v++) {
+            sum += Math.exp(logits[offset + v] - max);
+        }
+        return Math.log(sum) + max - logits[offset + target];
     }
 }

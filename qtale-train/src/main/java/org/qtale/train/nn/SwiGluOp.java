@@ -1,27 +1,38 @@
 package org.qtale.train.nn;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.qtale.tensor.VectorOps;
+
 /** SwiGLU: {@code a = silu(g) ⊙ u} with {@code silu(g) = g · σ(g)}. */
 public final class SwiGluOp {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
     private SwiGluOp() {
     }
 
+    /** The engine's kernel, on a copy of the gate (the backward pass needs it). */
     public static void forward(float[] a, float[] g, float[] u, int n) {
-        for (int i = 0; i < n; i++) {
-            float s = sigmoid(g[i]);
-            a[i] = g[i] * s * u[i];
-        }
+        System.arraycopy(g, 0, a, 0, n);
+        VectorOps.swiGlu(a, u, n);
     }
 
     /** {@code dg += da · u · σ(g)(1 + g(1 − σ(g)))} and {@code du += da · silu(g)}. */
     public static void backward(float[] dg, float[] du, float[] da, float[] g, float[] u, int n) {
-        for (int i = 0; i < n; i++) {
-            float s = sigmoid(g[i]);
-            dg[i] += da[i] * u[i] * s * (1 + g[i] * (1 - s));
-            du[i] += da[i] * g[i] * s;
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector gate = FloatVector.fromArray(F, g, i);
+            FloatVector sigmoid = FloatVector.broadcast(F, 1f).div(VectorOps.exp(gate.neg()).add(1f));
+            FloatVector d = FloatVector.fromArray(F, da, i);
+            FloatVector silu = gate.mul(sigmoid);
+            FloatVector slope = sigmoid.mul(gate.mul(sigmoid.neg().add(1f)).add(1f));
+            d.mul(FloatVector.fromArray(F, u, i)).fma(slope, FloatVector.fromArray(F, dg, i)).intoArray(dg, i);
+            d.fma(silu, FloatVector.fromArray(F, du, i)).intoArray(du, i);
         }
-    }
-
-    static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
+        for (; i < n; i++) {
+            float sigmoid = 1f / (VectorOps.exp(-g[i]) + 1f);
+            dg[i] += da[i] * u[i] * (sigmoid * (1 + g[i] * (1 - sigmoid)));
+            du[i] += da[i] * (g[i] * sigmoid);
+        }
     }
 }

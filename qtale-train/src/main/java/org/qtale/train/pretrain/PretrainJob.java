@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.qtale.QtaleException;
 import org.qtale.format.HfCheckpointWriter;
@@ -20,7 +23,10 @@ import org.qtale.tokenizer.Tokenizer;
 import org.qtale.train.TrainShapes;
 import org.qtale.train.corpus.Corpus;
 import org.qtale.train.corpus.CorpusSpec;
+import org.qtale.train.corpus.MultipleChoice;
+import org.qtale.train.corpus.ToyWorld;
 import org.qtale.train.nn.LlamaParameters;
+import org.qtale.train.nn.TrainingModel;
 import org.qtale.train.tokenizer.BpeTrainer;
 import org.qtale.train.tokenizer.TrainedBpe;
 
@@ -39,10 +45,34 @@ public final class PretrainJob {
             Path out, boolean overwrite, Path checkpoint, int threads) {
     }
 
-    /** What came out. */
+    /** What came out; {@code questions} is null unless the corpus is the built-in one. */
     public record Outcome(PretrainResult result, LlamaConfig config, long parameters, int trainTokens,
-            int heldOutTokens, Path out, LlamaParameters params, Tokenizer tokenizer) {
+            int heldOutTokens, Path out, QuestionReport questions) {
     }
+
+    /** Held-out multiple-choice accuracy on the built-in corpus, overall and per document family. */
+    public record QuestionReport(ChoiceScorer.Accuracy overall, Map<String, ChoiceScorer.Accuracy> byFamily) {
+        /** Scores {@code count} held-out questions of the built-in corpus (seeded apart from its documents). */
+        public static QuestionReport score(TrainingModel model, Tokenizer tokenizer, int contextLength, long seed, int count) {
+            ChoiceScorer scorer = new ChoiceScorer(model, tokenizer, contextLength);
+            List<MultipleChoice> questions = ToyWorld.questions(seed, count);
+            Map<String, ChoiceScorer.Accuracy> byFamily = new LinkedHashMap<>();
+            for (String family : ToyWorld.families()) {
+                List<MultipleChoice> subset = questions.stream().filter(q -> q.family().equals(family)).toList();
+                if (!subset.isEmpty()) {
+                    byFamily.put(family, scorer.accuracy(subset));
+                }
+            }
+            return new QuestionReport(scorer.accuracy(questions), byFamily);
+        }
+    }
+
+    /** The seed of the question set scored after pretraining on {@code toyworld} with corpus seed {@code seed}. */
+    public static long questionSeed(long corpusSeed) {
+        return corpusSeed + 1_000_003L;
+    }
+
+    public static final int QUESTIONS = 280;
 
     /** Callbacks for the parts of a run that take a while. */
     public interface Reporter extends PretrainListener {
@@ -65,7 +95,8 @@ public final class PretrainJob {
             throw new QtaleException("--seq-len " + request.settings().seqLen() + " exceeds the context of shape "
                     + shape.name() + " (" + shape.contextLength() + ").");
         }
-        Corpus corpus = CorpusSpec.parse(request.corpus()).load();
+        CorpusSpec spec = CorpusSpec.parse(request.corpus());
+        Corpus corpus = spec.load();
         reporter.log("corpus " + corpus.name() + ": " + corpus.train().size() + " training and "
                 + corpus.heldOut().size() + " held-out documents");
         TrainedBpe trained = null;
@@ -83,15 +114,22 @@ public final class PretrainJob {
         reporter.log(String.format("model %s: %,d parameters; %,d training and %,d held-out tokens", shape.name(),
                 params.count(), data.trainTokens(), data.heldOutTokens()));
         PretrainResult result;
+        QuestionReport questions = null;
         try (Parallel parallel = new Parallel(request.threads())) {
-            result = new Pretrainer(params, data, request.settings(), parallel).run(request.checkpoint(), reporter);
+            Pretrainer pretrainer = new Pretrainer(params, data, request.settings(), parallel);
+            result = pretrainer.run(request.checkpoint(), reporter);
+            if (spec instanceof CorpusSpec.ToyWorldSpec toy) {
+                reporter.log("scoring " + QUESTIONS + " held-out multiple-choice questions");
+                questions = QuestionReport.score(pretrainer.model(), tokenizer, config.contextLength(),
+                        questionSeed(toy.seed()), QUESTIONS);
+            }
         }
-        write(out, request, config, params, trained, tokenizer, result, reporter);
-        return new Outcome(result, config, params.count(), data.trainTokens(), data.heldOutTokens(), out, params, tokenizer);
+        write(out, request, config, params, trained, tokenizer, result, questions, reporter);
+        return new Outcome(result, config, params.count(), data.trainTokens(), data.heldOutTokens(), out, questions);
     }
 
     private static void write(Path out, Request request, LlamaConfig config, LlamaParameters params, TrainedBpe trained,
-            Tokenizer tokenizer, PretrainResult result, Reporter reporter) {
+            Tokenizer tokenizer, PretrainResult result, QuestionReport questions, Reporter reporter) {
         try {
             Files.createDirectories(out.getParent());
             Path staging = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".partial-");
@@ -104,7 +142,7 @@ public final class PretrainJob {
                     copyTokenizer(request.tokenizer(), tokenizer, model);
                 }
                 Files.write(model.resolve(SUMMARY_FILE), JSON.writerWithDefaultPrettyPrinter()
-                        .writeValueAsBytes(summary(request, config, params, result)));
+                        .writeValueAsBytes(summary(request, config, params, result, questions)));
                 reporter.finish(model, result);
                 replace(model, out, request.overwrite());
             } finally {
@@ -129,7 +167,8 @@ public final class PretrainJob {
         }
     }
 
-    private static ObjectNode summary(Request request, LlamaConfig config, LlamaParameters params, PretrainResult result) {
+    private static ObjectNode summary(Request request, LlamaConfig config, LlamaParameters params, PretrainResult result,
+            QuestionReport questions) {
         ObjectNode o = JSON.createObjectNode();
         o.put("corpus", CorpusSpec.parse(request.corpus()).spec());
         o.put("shape", request.shape());
@@ -146,7 +185,22 @@ public final class PretrainJob {
         for (PretrainResult.Evaluation e : result.heldOut()) {
             heldOut.addObject().put("step", e.step()).put("loss", e.loss()).put("perplexity", e.perplexity());
         }
+        if (questions != null) {
+            putQuestions(o, questions);
+        }
         return o;
+    }
+
+    /** Adds {@code mc_accuracy}, its standard error, chance and the per-family figures to a JSON object. */
+    public static void putQuestions(ObjectNode o, QuestionReport questions) {
+        ChoiceScorer.Accuracy all = questions.overall();
+        o.put("mc_accuracy", all.value());
+        o.put("mc_accuracy_stderr", all.standardError());
+        o.put("mc_chance", all.chance());
+        o.put("mc_questions", all.total());
+        ObjectNode families = o.putObject("mc_families");
+        questions.byFamily().forEach((name, a) -> families.putObject(name).put("accuracy", a.value())
+                .put("chance", a.chance()).put("questions", a.total()));
     }
 
     private static void checkOutput(Path out, boolean overwrite) {

@@ -115,4 +115,9 @@ public final class Pretrainer {
     public Parallel parallel() {
         return parallel;
     }
+
+    /** The model being trained (its parameters are the current ones). */
+    public TrainingModel model() {
+        return model;
+    }
 }

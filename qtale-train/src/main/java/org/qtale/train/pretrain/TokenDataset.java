@@ -8,25 +8,36 @@ import org.qtale.train.nn.CrossEntropyOp;
 
 /**
  * A corpus as two token streams, training and held-out, each the concatenation of its documents as
- * {@code BOS text EOS}. Training batches are windows at random offsets, drawn from a generator seeded by the run's
- * seed and the step, so a resumed run draws exactly the batches it would have drawn.
+ * {@code BOS text EOS}. Training windows start where a document starts (so a question and the facts it asks about
+ * arrive together), at documents drawn from a generator seeded by the run's seed and the step, so a resumed run
+ * draws exactly the batches it would have drawn.
  */
 public final class TokenDataset {
     private final int[] train;
     private final int[] heldOut;
+    private final int[] documentStarts;
 
+    /** Streams without document boundaries: windows may start anywhere. */
     public TokenDataset(int[] train, int[] heldOut) {
+        this(train, heldOut, null);
+    }
+
+    private TokenDataset(int[] train, int[] heldOut, int[] documentStarts) {
         this.train = train;
         this.heldOut = heldOut;
+        this.documentStarts = documentStarts;
     }
 
     public static TokenDataset encode(Tokenizer tokenizer, List<String> trainDocuments, List<String> heldOutDocuments) {
-        return new TokenDataset(stream(tokenizer, trainDocuments), stream(tokenizer, heldOutDocuments));
+        IntList starts = new IntList();
+        int[] train = stream(tokenizer, trainDocuments, starts);
+        return new TokenDataset(train, stream(tokenizer, heldOutDocuments, new IntList()), starts.toArray());
     }
 
-    private static int[] stream(Tokenizer tokenizer, List<String> documents) {
+    private static int[] stream(Tokenizer tokenizer, List<String> documents, IntList starts) {
         IntList tokens = new IntList();
         for (String document : documents) {
+            starts.add(tokens.size());
             if (tokenizer.bos() >= 0) {
                 tokens.add(tokenizer.bos());
             }
@@ -58,10 +69,18 @@ public final class TokenDataset {
                     + (seqLen + 1) + ".");
         }
         SplittableRandom random = new SplittableRandom(seed ^ (step * 0x9E3779B97F4A7C15L) ^ (micro * 0xC2B2AE3D27D4EB4FL));
+        int usableStarts = documentStarts == null ? 0 : usableStarts(seqLen);
         for (int b = 0; b < batch; b++) {
-            int start = random.nextInt(train.length - seqLen);
+            int start = usableStarts > 0 ? documentStarts[random.nextInt(usableStarts)] : random.nextInt(train.length - seqLen);
             copyWindow(train, start, seqLen, tokens, targets, b * seqLen);
         }
+    }
+
+    /** How many document starts leave room for a whole window after them. */
+    private int usableStarts(int seqLen) {
+        int last = train.length - seqLen - 1;
+        int index = java.util.Arrays.binarySearch(documentStarts, last);
+        return index >= 0 ? index + 1 : -index - 1;
     }
 
     /** Non-overlapping held-out windows of {@code seqLen} inputs, at most {@code limit}. */
@@ -96,6 +115,10 @@ public final class TokenDataset {
                 values = java.util.Arrays.copyOf(values, size * 2);
             }
             values[size++] = value;
+        }
+
+        int size() {
+            return size;
         }
 
         int[] toArray() {

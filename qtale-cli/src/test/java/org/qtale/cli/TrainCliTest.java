@@ -1,0 +1,97 @@
+package org.qtale.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.qtale.cli.CliTest.assertCleanError;
+import static org.qtale.cli.CliTest.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** pretrain and bench train from the command line: outputs, JSON contracts, bad input. */
+class TrainCliTest {
+    private static final String SMALL_CORPUS = "toyworld:seed=3,docs=400,heldout=40";
+
+    @Test
+    void pretrainWritesALoadableModelWithItsLossCurve(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("model");
+        CliTest.Run r = run("pretrain", "--corpus", SMALL_CORPUS, "--shape", "tiny", "--steps", "6", "--batch", "2",
+                "--seq-len", "32", "--vocab-size", "300", "--out", out.toString(), "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode json = Json.MAPPER.readTree(r.out());
+        for (String field : new String[] {"first_loss", "final_loss", "held_out_loss", "held_out_perplexity",
+            "tokens_per_s", "mc_accuracy", "mc_chance"}) {
+            assertTrue(json.get(field).isNumber(), field);
+        }
+        assertTrue(json.get("final_loss").asDouble() < json.get("first_loss").asDouble(), r.out());
+        assertEquals(300, json.get("vocab_size").asInt());
+        for (String file : new String[] {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+            "training.json", "loss.png"}) {
+            assertTrue(Files.isRegularFile(out.resolve(file)), file);
+        }
+        byte[] png = Files.readAllBytes(out.resolve("loss.png"));
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals('P', png[1]);
+        CliTest.Run generated = run("generate", "--model", out.toString(), "--prompt", "the fox", "--max-tokens", "5",
+                "--temperature", "0", "--json");
+        assertEquals(0, generated.status(), generated.err());
+        assertEquals(5, Json.MAPPER.readTree(generated.out()).get("generated_tokens").asInt());
+    }
+
+    @Test
+    void pretrainRefusesBadInputAndLeavesAnExistingDirectoryAlone(@TempDir Path dir) throws IOException {
+        assertCleanError(run("pretrain", "--corpus", SMALL_CORPUS, "--steps", "0", "--out", dir.resolve("a").toString()),
+                "--steps");
+        assertCleanError(run("pretrain", "--corpus", SMALL_CORPUS, "--shape", "huge", "--steps", "1", "--out",
+                dir.resolve("a").toString()), "Unknown training shape");
+        assertCleanError(run("pretrain", "--corpus", dir.resolve("missing.txt").toString(), "--steps", "1", "--out",
+                dir.resolve("a").toString()), "not found");
+        assertCleanError(run("pretrain", "--corpus", SMALL_CORPUS, "--steps", "1", "--seq-len", "4096", "--out",
+                dir.resolve("a").toString()), "context");
+        assertFalse(Files.exists(dir.resolve("a")), "nothing written");
+        Path existing = Files.createDirectories(dir.resolve("existing"));
+        Files.writeString(existing.resolve("keep.txt"), "mine");
+        assertCleanError(run("pretrain", "--corpus", SMALL_CORPUS, "--steps", "1", "--out", existing.toString()),
+                "not empty");
+        assertEquals("mine", Files.readString(existing.resolve("keep.txt")));
+    }
+
+    @Test
+    void benchTrainReportsStepAndKernelRates(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("train.json");
+        CliTest.Run r = run("bench", "train", "--shape", "tiny", "--steps", "1", "--batch", "2", "--seq-len", "16",
+                "--vocab", "300", "--threads", "1", "--out", out.toString(), "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode json = Json.MAPPER.readTree(r.out());
+        assertEquals(json, Json.MAPPER.readTree(out.toFile()));
+        for (String field : new String[] {"tokens_per_s", "step_gflops", "kernel_gflops", "step_vs_kernel"}) {
+            assertTrue(json.get(field).asDouble() > 0, field);
+        }
+    }
+
+    @Test
+    void demoCachesItsModelAndGivesTheSameNumbersTwice(@TempDir Path dir) throws IOException {
+        CliTest.Run first = run("demo", "--steps", "4", "--cache", dir.toString(), "--json");
+        assertEquals(0, first.status(), first.err());
+        JsonNode a = Json.MAPPER.readTree(first.out());
+        assertFalse(a.get("cached").asBoolean());
+        for (String field : new String[] {"mc_accuracy", "mc_accuracy_stderr", "mc_chance"}) {
+            assertTrue(a.get(field).isNumber(), field);
+        }
+        assertEquals(7, a.get("mc_families").size());
+        assertTrue(a.get("sample").isTextual());
+        assertTrue(Files.isRegularFile(Path.of(a.get("loss_chart").asText())));
+        CliTest.Run second = run("demo", "--steps", "4", "--cache", dir.toString(), "--json");
+        assertEquals(0, second.status(), second.err());
+        JsonNode b = Json.MAPPER.readTree(second.out());
+        assertTrue(b.get("cached").asBoolean());
+        assertEquals(a.get("mc_accuracy").asDouble(), b.get("mc_accuracy").asDouble(), "same model, same score");
+        assertEquals(a.get("sample").asText(), b.get("sample").asText());
+        assertEquals(a.get("model").asText(), b.get("model").asText());
+    }
+}
