@@ -35,8 +35,8 @@ final class DemoCommand implements Callable<Integer> {
     static final long CORPUS_SEED = 1;
     static final String CORPUS = "toyworld:seed=" + CORPUS_SEED + ",docs=20000,heldout=400";
     static final int VOCAB = 512;
-    static final int STEPS = 1000;
-    static final int BATCH = 8;
+    static final int STEPS = 2600;
+    static final int BATCH = 4;
     static final int SEQ_LEN = 256;
     static final float LR = 1e-2f;
     static final long SEED = 1;

@@ -139,6 +139,11 @@ public final class VectorOps {
 
     /** In-place softmax of {@code x[offset, offset + n)}. */
     public static void softmax(float[] x, int offset, int n) {
+        softmax(x, offset, n, laneScratch());
+    }
+
+    /** {@link #softmax(float[], int, int)} with a caller's {@link #laneScratch()} (for calls in a loop). */
+    public static void softmax(float[] x, int offset, int n, float[] lanes) {
         int width = F.length();
         int bound = F.loopBound(n);
         FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
@@ -157,7 +162,6 @@ public final class VectorOps {
             e.intoArray(x, offset + i);
             sumV = sumV.add(e);
         }
-        float[] lanes = laneScratch();
         sumV.intoArray(lanes, 0);
         float sum = sumLanes(lanes);
         for (; i < n; i++) {

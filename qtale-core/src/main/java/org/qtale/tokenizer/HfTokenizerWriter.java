@@ -15,15 +15,13 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.qtale.QtaleException;
+import org.qtale.format.AtomicFiles;
 
 /**
  * Writes a llama2.c {@code tokenizer.bin} vocabulary as a Llama-2-style Hugging Face {@code tokenizer.json}
@@ -63,8 +61,8 @@ public final class HfTokenizerWriter {
         } catch (IOException e) {
             throw new QtaleException("Cannot create the folder " + directory + ": " + e.getMessage() + ".");
         }
-        writeAtomically(directory.resolve(TOKENIZER_FILE), json);
-        writeAtomically(directory.resolve(CONFIG_FILE), config);
+        AtomicFiles.write(directory.resolve(TOKENIZER_FILE), json);
+        AtomicFiles.write(directory.resolve(CONFIG_FILE), config);
     }
 
     /** The {@code tokenizer.json} document for {@code tokenizer}. */
@@ -244,32 +242,6 @@ public final class HfTokenizerWriter {
             return JSON.writer(printer).writeValueAsBytes(node);
         } catch (JsonProcessingException e) {
             throw new QtaleException("Cannot serialize " + target + ": " + e.getOriginalMessage() + ".");
-        }
-    }
-
-    /** Writes a temporary file beside {@code target} and renames it, so readers never see half a file. */
-    private static void writeAtomically(Path target, byte[] content) {
-        Path temp = null;
-        try {
-            temp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
-            Files.write(temp, content);
-            if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
-                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--")); // not 0600
-            }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            deleteQuietly(temp);
-            throw new QtaleException("Cannot write " + target + ": " + e.getMessage() + ".");
-        }
-    }
-
-    private static void deleteQuietly(Path temp) {
-        if (temp != null) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // the original error is the one worth reporting
-            }
         }
     }
 }

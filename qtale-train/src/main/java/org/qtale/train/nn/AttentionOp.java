@@ -47,6 +47,7 @@ public final class AttentionOp {
         parallel.forRange(batch * heads, (start, end) -> {
             float[] keysT = new float[headDim * seqLen];
             float[] weights = new float[seqLen];
+            float[] lanes = VectorOps.laneScratch();
             int loaded = -1;
             for (int task = start; task < end; task++) {
                 int b = task / heads;
@@ -57,7 +58,7 @@ public final class AttentionOp {
                     transpose(k, b, g, keysT);
                 }
                 for (int i = 0; i < seqLen; i++) {
-                    forwardQuery(out, probs, norms, q, keysT, v, keyMask, b, h, g, i, weights);
+                    forwardQuery(out, probs, norms, q, keysT, v, keyMask, b, h, g, i, weights, lanes);
                 }
             }
         });
@@ -68,7 +69,7 @@ public final class AttentionOp {
      * per key), softmax, then {@code out = Σ_j P[j] · V[j]}.
      */
     private void forwardQuery(float[] out, float[] probs, float[] norms, float[] q, float[] keysT, float[] values,
-            float[] keyMask, int b, int h, int g, int i, float[] weights) {
+            float[] keyMask, int b, int h, int g, int i, float[] weights, float[] lanes) {
         int query = (b * seqLen + i) * heads * headDim + h * headDim;
         int p = probsOffset(b, h, i);
         int n = i + 1;
@@ -76,7 +77,7 @@ public final class AttentionOp {
         for (int d = 0; d < headDim; d++) {
             VectorOps.axpy(q[query + d] * scale, keysT, d * seqLen, probs, p, n);
         }
-        VectorOps.softmax(probs, p, n);
+        VectorOps.softmax(probs, p, n, lanes);
         System.arraycopy(probs, p, weights, 0, n);
         if (keyMask != null) {
             double sum = 0;

@@ -27,6 +27,7 @@ public final class CrossEntropyOp {
      */
     public static double lossAndGradient(float[] logits, int[] targets, int n, int vocab, float[] dlogits, float scale) {
         double total = 0;
+        float[] lanes = VectorOps.laneScratch();
         for (int t = 0; t < n; t++) {
             int o = t * vocab;
             if (targets[t] == IGNORE) {
@@ -40,7 +41,7 @@ public final class CrossEntropyOp {
                 continue;
             }
             System.arraycopy(logits, o, dlogits, o, vocab);
-            VectorOps.softmax(dlogits, o, vocab);
+            VectorOps.softmax(dlogits, o, vocab, lanes);
             float p = dlogits[o + targets[t]];
             total += p > 0 ? -Math.log(p) : exactLoss(logits, o, vocab, targets[t]);
             for (int v = o; v < o + vocab; v++) {
@@ -51,8 +52,8 @@ public final class CrossEntropyOp {
         return total;
     }
 
-    /** {@code log Σ exp(logits) − logits[target]} in double precision. */
-    static double exactLoss(float[] logits, int offset, int vocab, int target) {
+    /** {@code log Σ exp(logits) − logits[target]} (minus the log-probability of target) in double precision. */
+    public static double exactLoss(float[] logits, int offset, int vocab, int target) {
         float max = Float.NEGATIVE_INFINITY;
         for (int v = 0; v < vocab; v++) {
             max = Math.max(max, logits[offset + v]);

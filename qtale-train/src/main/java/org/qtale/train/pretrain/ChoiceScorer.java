@@ -3,6 +3,7 @@ package org.qtale.train.pretrain;
 import java.util.List;
 import org.qtale.tokenizer.Tokenizer;
 import org.qtale.train.corpus.MultipleChoice;
+import org.qtale.train.nn.CrossEntropyOp;
 import org.qtale.train.nn.TrainingModel;
 
 /**
@@ -82,21 +83,9 @@ public final class ChoiceScorer {
             for (int i = 0; i < continuations[c].length; i++) {
                 // the token at position keep + i is predicted by the logits at the position before it
                 int row = c * seqLen + keep + i - 1;
-                scores[c] += logSoftmax(logits, row * vocab, vocab, continuations[c][i]);
+                scores[c] -= CrossEntropyOp.exactLoss(logits, row * vocab, vocab, continuations[c][i]);
             }
         }
         return scores;
-    }
-
-    private static double logSoftmax(float[] logits, int offset, int vocab, int target) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) {
-            max = Math.max(max, logits[offset + v]);
-        }
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) {
-            sum += Math.exp(logits[offset + v] - max);
-        }
-        return logits[offset + target] - max - Math.log(sum);
     }
 }

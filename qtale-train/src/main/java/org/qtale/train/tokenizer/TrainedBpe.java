@@ -1,5 +1,6 @@
 package org.qtale.train.tokenizer;
 
+import org.qtale.format.AtomicFiles;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.util.List;

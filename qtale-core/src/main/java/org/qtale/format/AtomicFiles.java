@@ -1,4 +1,4 @@
-package org.qtale.train.tokenizer;
+package org.qtale.format;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,11 +9,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.qtale.QtaleException;
 
 /** Files that readers see either whole or not at all. */
-final class AtomicFiles {
+public final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    static void createDirectories(Path directory) {
+    public static void createDirectories(Path directory) {
         try {
             Files.createDirectories(directory);
         } catch (IOException e) {
@@ -22,7 +22,7 @@ final class AtomicFiles {
     }
 
     /** Writes a temporary file beside {@code target} and renames it over the target. */
-    static void write(Path target, byte[] content) {
+    public static void write(Path target, byte[] content) {
         Path temp = null;
         try {
             temp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
