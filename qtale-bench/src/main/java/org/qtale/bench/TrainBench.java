@@ -49,7 +49,7 @@ public final class TrainBench {
         }
         try (Parallel parallel = new Parallel(plan.threads())) {
             TrainingModel model = new TrainingModel(params, parallel);
-            AdamW optimizer = new AdamW(params.all(), 0.9f, 0.95f, 1e-8f, 0.1f);
+            AdamW optimizer = new AdamW(params.trainable(), 0.9f, 0.95f, 1e-8f, 0.1f);
             double best = Double.MAX_VALUE;
             for (int step = 0; step < plan.steps() + 2; step++) {
                 long start = System.nanoTime();

@@ -1,7 +1,9 @@
 package org.qtale.train.nn;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.qtale.model.LayerWeights;
 import org.qtale.model.LlamaConfig;
@@ -27,6 +29,7 @@ public final class LlamaParameters {
     private final List<Layer> layers;
     private final Param finalNorm;
     private final Param output;
+    private final Map<Param, LoraAdapter> adapters = new LinkedHashMap<>();
 
     private LlamaParameters(LlamaConfig config, Param embedding, List<Layer> layers, Param finalNorm, Param output) {
         this.config = config;
@@ -122,7 +125,7 @@ public final class LlamaParameters {
         return output;
     }
 
-    /** Every distinct parameter, in a fixed order. */
+    /** Every distinct parameter, adapters last, in a fixed order. */
     public List<Param> all() {
         List<Param> all = new ArrayList<>();
         all.add(embedding);
@@ -133,7 +136,56 @@ public final class LlamaParameters {
         if (output != embedding) {
             all.add(output);
         }
+        for (LoraAdapter adapter : adapters.values()) {
+            all.add(adapter.a());
+            all.add(adapter.b());
+        }
         return all;
+    }
+
+    /** The parameters the optimizer updates. */
+    public List<Param> trainable() {
+        return all().stream().filter(Param::trainable).toList();
+    }
+
+    /**
+     * Adds a LoRA adapter of rank {@code rank} to every layer projection whose name ends with one of {@code suffixes}
+     * (e.g. {@code "self_attn.q_proj.weight"}).
+     */
+    public void addLora(List<String> suffixes, int rank, float scale, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (Layer layer : layers) {
+            for (Param p : layer.all()) {
+                if (p.isMatrix() && suffixes.stream().anyMatch(p.name()::endsWith)) {
+                    adapters.put(p, LoraAdapter.create(p, rank, scale, random));
+                }
+            }
+        }
+    }
+
+    /** The adapter on {@code weight}, or null. */
+    public LoraAdapter lora(Param weight) {
+        return adapters.get(weight);
+    }
+
+    /** Freezes every parameter that is not part of an adapter. */
+    public void freezeBase() {
+        List<Param> adapterParams = new ArrayList<>();
+        adapters.values().forEach(a -> {
+            adapterParams.add(a.a());
+            adapterParams.add(a.b());
+        });
+        for (Param p : all()) {
+            if (!adapterParams.contains(p)) {
+                p.freeze();
+            }
+        }
+    }
+
+    /** Folds every adapter into its weight ({@code W += scale · B · A}) and drops the adapters. */
+    public void mergeLora() {
+        adapters.forEach((weight, adapter) -> adapter.mergeInto(weight));
+        adapters.clear();
     }
 
     public long count() {
@@ -145,7 +197,7 @@ public final class LlamaParameters {
     }
 
     public void zeroGrad() {
-        for (Param p : all()) {
+        for (Param p : trainable()) {
             p.zeroGrad();
         }
     }

@@ -9,7 +9,8 @@ public final class Param {
     private final int rows;
     private final int cols;
     private final float[] value;
-    private final float[] grad;
+    private float[] grad;
+    private boolean trainable = true;
 
     public Param(String name, int rows, int cols) {
         this(name, rows, cols, new float[rows * cols]);
@@ -23,7 +24,6 @@ public final class Param {
         this.rows = rows;
         this.cols = cols;
         this.value = value;
-        this.grad = new float[value.length];
     }
 
     public String name() {
@@ -42,7 +42,11 @@ public final class Param {
         return value;
     }
 
+    /** The accumulated gradient (allocated on first use, so frozen parameters cost no gradient memory). */
     public float[] grad() {
+        if (grad == null) {
+            grad = new float[value.length];
+        }
         return grad;
     }
 
@@ -54,7 +58,18 @@ public final class Param {
         return rows > 1;
     }
 
+    /** Whether the optimizer updates it; a frozen parameter gets no gradient. */
+    public boolean trainable() {
+        return trainable;
+    }
+
+    public void freeze() {
+        trainable = false;
+    }
+
     public void zeroGrad() {
-        java.util.Arrays.fill(grad, 0f);
+        if (grad != null) {
+            java.util.Arrays.fill(grad, 0f);
+        }
     }
 }

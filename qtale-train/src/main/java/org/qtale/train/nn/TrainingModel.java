@@ -3,7 +3,6 @@ package org.qtale.train.nn;
 import java.util.Arrays;
 import org.qtale.model.LlamaConfig;
 import org.qtale.model.Rope;
-import org.qtale.tensor.MatMul;
 import org.qtale.tensor.Parallel;
 import org.qtale.tensor.VectorOps;
 
@@ -47,7 +46,7 @@ public final class TrainingModel {
         }
         float[] last = a.x[config.nLayers()];
         RmsNormOp.forward(a.finalNormed, a.finalRstd, last, params.finalNorm().value(), n, dim, config.normEps());
-        MatMul.multiply(parallel, params.output().value(), config.vocabSize(), dim, a.finalNormed, n, a.logits);
+        project(params.output(), a.finalNormed, n, a.logits, a);
         return a.logits;
     }
 
@@ -58,13 +57,13 @@ public final class TrainingModel {
         int n = a.n;
         int dim = config.dim();
         RmsNormOp.forward(s.normed1, s.rstd1, a.x[l], w.attentionNorm().value(), n, dim, config.normEps());
-        MatMul.multiply(parallel, w.wq().value(), config.qDim(), dim, s.normed1, n, s.q);
-        MatMul.multiply(parallel, w.wk().value(), config.kvDim(), dim, s.normed1, n, s.k);
-        MatMul.multiply(parallel, w.wv().value(), config.kvDim(), dim, s.normed1, n, s.v);
+        project(w.wq(), s.normed1, n, s.q, a);
+        project(w.wk(), s.normed1, n, s.k, a);
+        project(w.wv(), s.normed1, n, s.v, a);
         RopeOp.apply(s.q, n, config.nHeads(), config.headDim(), a.seqLen, a.ropeCos, a.ropeSin);
         RopeOp.apply(s.k, n, config.nKvHeads(), config.headDim(), a.seqLen, a.ropeCos, a.ropeSin);
         a.attention.forward(parallel, s.attended, s.probs, s.norms, s.q, s.k, s.v, null);
-        MatMul.multiply(parallel, w.wo().value(), dim, config.qDim(), s.attended, n, s.h);
+        project(w.wo(), s.attended, n, s.h, a);
         VectorOps.add(a.x[l], 0, s.h, 0, n * dim);
     }
 
@@ -76,11 +75,11 @@ public final class TrainingModel {
         int dim = config.dim();
         int hidden = config.hiddenDim();
         RmsNormOp.forward(s.normed2, s.rstd2, s.h, w.ffnNorm().value(), n, dim, config.normEps());
-        MatMul.multiply(parallel, w.gate().value(), hidden, dim, s.normed2, n, s.gate);
-        MatMul.multiply(parallel, w.up().value(), hidden, dim, s.normed2, n, s.up);
+        project(w.gate(), s.normed2, n, s.gate, a);
+        project(w.up(), s.normed2, n, s.up, a);
         SwiGluOp.forward(s.activated, s.gate, s.up, n * hidden);
         float[] out = a.x[l + 1];
-        MatMul.multiply(parallel, w.down().value(), dim, hidden, s.activated, n, out);
+        project(w.down(), s.activated, n, out, a);
         VectorOps.add(s.h, 0, out, 0, n * dim);
     }
 
@@ -111,18 +110,30 @@ public final class TrainingModel {
         Arrays.fill(dx, 0f);
         Arrays.fill(a.dNormed, 0f);
         Param output = params.output();
-        Gemm.inputGradient(parallel, a.dLogits, n, output.value(), config.vocabSize(), dim, a.dNormed);
-        Gemm.weightGradient(parallel, a.dLogits, a.finalNormed, n, config.vocabSize(), dim, output.grad());
-        RmsNormOp.backward(dx, params.finalNorm().grad(), a.dNormed, a.x[config.nLayers()], a.finalRstd,
+        projectBackward(output, a.dLogits, a.finalNormed, n, a.dNormed, a);
+        RmsNormOp.backward(dx, gradientOf(params.finalNorm()), a.dNormed, a.x[config.nLayers()], a.finalRstd,
                 params.finalNorm().value(), n, dim);
         for (int l = config.nLayers() - 1; l >= 0; l--) {
             ffnBackward(l, a);
             attentionBackward(l, a);
         }
-        float[] dEmbedding = params.embedding().grad();
-        for (int t = 0; t < n; t++) {
-            VectorOps.add(dx, t * dim, dEmbedding, tokens[t] * dim, dim);
+        if (params.embedding().trainable()) {
+            float[] dEmbedding = params.embedding().grad();
+            for (int t = 0; t < n; t++) {
+                VectorOps.add(dx, t * dim, dEmbedding, tokens[t] * dim, dim);
+            }
         }
+    }
+
+    /** {@code y = W x}, plus W's LoRA branch if it has one (its {@code A x} kept for the backward pass). */
+    private void project(Param w, float[] x, int n, float[] y, Activations a) {
+        LoraAdapter lora = params.lora(w);
+        LinearOp.forward(parallel, w, lora, x, n, y, lora == null ? null : a.loraHidden(w, lora.rank()));
+    }
+
+    private void projectBackward(Param w, float[] dy, float[] x, int n, float[] dx, Activations a) {
+        LoraAdapter lora = params.lora(w);
+        LinearOp.backward(parallel, w, lora, dy, x, n, dx, lora == null ? null : a.loraHidden(w, lora.rank()));
     }
 
     /** On entry {@code dResidual} holds ∂L/∂x'; on exit ∂L/∂h. */
@@ -134,18 +145,15 @@ public final class TrainingModel {
         int hidden = config.hiddenDim();
         float[] dOut = a.dResidual;
         Arrays.fill(a.dActivated, 0f);
-        Gemm.inputGradient(parallel, dOut, n, w.down().value(), dim, hidden, a.dActivated);
-        Gemm.weightGradient(parallel, dOut, s.activated, n, dim, hidden, w.down().grad());
+        projectBackward(w.down(), dOut, s.activated, n, a.dActivated, a);
         Arrays.fill(a.dGate, 0f);
         Arrays.fill(a.dUp, 0f);
         SwiGluOp.backward(a.dGate, a.dUp, a.dActivated, s.gate, s.up, n * hidden);
         Arrays.fill(a.dNormed, 0f);
-        Gemm.inputGradient(parallel, a.dGate, n, w.gate().value(), hidden, dim, a.dNormed);
-        Gemm.inputGradient(parallel, a.dUp, n, w.up().value(), hidden, dim, a.dNormed);
-        Gemm.weightGradient(parallel, a.dGate, s.normed2, n, hidden, dim, w.gate().grad());
-        Gemm.weightGradient(parallel, a.dUp, s.normed2, n, hidden, dim, w.up().grad());
+        projectBackward(w.gate(), a.dGate, s.normed2, n, a.dNormed, a);
+        projectBackward(w.up(), a.dUp, s.normed2, n, a.dNormed, a);
         // dh = dx' (residual) + the norm's share
-        RmsNormOp.backward(dOut, w.ffnNorm().grad(), a.dNormed, s.h, s.rstd2, w.ffnNorm().value(), n, dim);
+        RmsNormOp.backward(dOut, gradientOf(w.ffnNorm()), a.dNormed, s.h, s.rstd2, w.ffnNorm().value(), n, dim);
     }
 
     /** On entry {@code dResidual} holds ∂L/∂h; on exit ∂L/∂x. */
@@ -156,8 +164,7 @@ public final class TrainingModel {
         int dim = config.dim();
         float[] dh = a.dResidual;
         Arrays.fill(a.dAttended, 0f);
-        Gemm.inputGradient(parallel, dh, n, w.wo().value(), dim, config.qDim(), a.dAttended);
-        Gemm.weightGradient(parallel, dh, s.attended, n, dim, config.qDim(), w.wo().grad());
+        projectBackward(w.wo(), dh, s.attended, n, a.dAttended, a);
         Arrays.fill(a.dq, 0f);
         Arrays.fill(a.dk, 0f);
         Arrays.fill(a.dv, 0f);
@@ -165,13 +172,14 @@ public final class TrainingModel {
         RopeOp.apply(a.dq, n, config.nHeads(), config.headDim(), a.seqLen, a.ropeCos, a.ropeSinBackward);
         RopeOp.apply(a.dk, n, config.nKvHeads(), config.headDim(), a.seqLen, a.ropeCos, a.ropeSinBackward);
         Arrays.fill(a.dNormed, 0f);
-        Gemm.inputGradient(parallel, a.dq, n, w.wq().value(), config.qDim(), dim, a.dNormed);
-        Gemm.inputGradient(parallel, a.dk, n, w.wk().value(), config.kvDim(), dim, a.dNormed);
-        Gemm.inputGradient(parallel, a.dv, n, w.wv().value(), config.kvDim(), dim, a.dNormed);
-        Gemm.weightGradient(parallel, a.dq, s.normed1, n, config.qDim(), dim, w.wq().grad());
-        Gemm.weightGradient(parallel, a.dk, s.normed1, n, config.kvDim(), dim, w.wk().grad());
-        Gemm.weightGradient(parallel, a.dv, s.normed1, n, config.kvDim(), dim, w.wv().grad());
-        RmsNormOp.backward(dh, w.attentionNorm().grad(), a.dNormed, a.x[l], s.rstd1, w.attentionNorm().value(), n, dim);
+        projectBackward(w.wq(), a.dq, s.normed1, n, a.dNormed, a);
+        projectBackward(w.wk(), a.dk, s.normed1, n, a.dNormed, a);
+        projectBackward(w.wv(), a.dv, s.normed1, n, a.dNormed, a);
+        RmsNormOp.backward(dh, gradientOf(w.attentionNorm()), a.dNormed, a.x[l], s.rstd1, w.attentionNorm().value(), n, dim);
+    }
+
+    private static float[] gradientOf(Param p) {
+        return p.trainable() ? p.grad() : null;
     }
 
     private Activations activations(int batch, int seqLen) {
@@ -246,6 +254,12 @@ public final class TrainingModel {
         final float[] dGate;
         final float[] dUp;
         final float[] dActivated;
+        private final java.util.Map<Param, float[]> loraHidden = new java.util.HashMap<>();
+
+        /** The {@code A x} rows of the adapter on {@code weight}. */
+        float[] loraHidden(Param weight, int rank) {
+            return loraHidden.computeIfAbsent(weight, w -> new float[n * rank]);
+        }
 
         Activations(LlamaConfig c, int batch, int seqLen) {
             this.batch = batch;

@@ -32,7 +32,7 @@ public final class Pretrainer {
         this.settings = settings;
         this.parallel = parallel;
         this.model = new TrainingModel(params, parallel);
-        this.optimizer = new AdamW(params.all(), 0.9f, 0.95f, 1e-8f, settings.weightDecay());
+        this.optimizer = new AdamW(params.trainable(), 0.9f, 0.95f, 1e-8f, settings.weightDecay());
         this.schedule = new LearningRateSchedule(settings.learningRate(), settings.warmupSteps(), settings.steps(),
                 settings.minLrRatio());
     }

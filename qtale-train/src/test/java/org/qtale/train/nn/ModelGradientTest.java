@@ -42,4 +42,51 @@ class ModelGradientTest {
             }
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void loraOnAFrozenModelMatchesFiniteDifferencesAndMergesExactly() {
+        LlamaConfig config = LlamaConfig.llama2c(16, 24, 2, 4, 2, 11, 8, false);
+        LlamaParameters params = LlamaParameters.initialize(config, 7);
+        for (Param p : params.all()) {
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) {
+                v[i] = p.isMatrix() ? v[i] * 15 : v[i];
+            }
+        }
+        params.addLora(java.util.List.of("q_proj.weight", "k_proj.weight", "v_proj.weight"), 3, 1f, 5);
+        params.freezeBase();
+        SplittableRandom random = new SplittableRandom(4);
+        for (Param p : params.trainable()) {
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (random.nextDouble() - 0.5); // B away from zero, so that A gets a gradient too
+            }
+        }
+        assertEquals(2 * 3 * 2, params.trainable().size(), "A and B of q, k, v in both layers");
+        int batch = 2;
+        int seqLen = 5;
+        int[] tokens = new int[batch * seqLen];
+        int[] targets = new int[batch * seqLen];
+        for (int t = 0; t < tokens.length; t++) {
+            tokens[t] = random.nextInt(config.vocabSize());
+            targets[t] = random.nextInt(config.vocabSize());
+        }
+        try (Parallel parallel = new Parallel(2)) {
+            TrainingModel model = new TrainingModel(params, parallel);
+            params.zeroGrad();
+            double loss = model.lossAndBackward(tokens, targets, batch, seqLen, 1f);
+            assertEquals(Reference.modelLoss(params, tokens, targets, batch, seqLen), loss, 1e-4 * Math.abs(loss));
+            for (Param p : params.trainable()) {
+                Gradients.check(p.name(), p.grad(), p.value(),
+                        () -> Reference.modelLoss(params, tokens, targets, batch, seqLen), 0, p.name().hashCode());
+            }
+            org.junit.jupiter.api.Assertions.assertFalse(params.layer(0).wq().trainable());
+            float[] before = model.forward(tokens, batch, seqLen).clone();
+            params.mergeLora();
+            float[] merged = model.forward(tokens, batch, seqLen);
+            for (int i = 0; i < before.length; i++) {
+                assertEquals(before[i], merged[i], 1e-3, "merged weights compute the same function");
+            }
+        }
+    }
 }

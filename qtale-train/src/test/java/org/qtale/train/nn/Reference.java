@@ -173,6 +173,20 @@ final class Reference {
         return d;
     }
 
+    /** {@code W x}, plus {@code scale · B (A x)} when the weight has a LoRA adapter. */
+    static double[] project(LlamaParameters params, Param w, double[] x, int n) {
+        double[] y = linear(x, toDouble(w.value()), n, w.rows(), w.cols());
+        LoraAdapter lora = params.lora(w);
+        if (lora != null) {
+            double[] hidden = linear(x, toDouble(lora.a().value()), n, lora.rank(), w.cols());
+            double[] update = linear(hidden, toDouble(lora.b().value()), n, w.rows(), lora.rank());
+            for (int i = 0; i < y.length; i++) {
+                y[i] += lora.scale() * update[i];
+            }
+        }
+        return y;
+    }
+
     /** The summed loss of a whole model, all parameters read from {@code params} in double precision. */
     static double modelLoss(LlamaParameters params, int[] tokens, int[] targets, int batch, int seqLen) {
         LlamaConfig c = params.config();
@@ -187,15 +201,15 @@ final class Reference {
         for (int l = 0; l < c.nLayers(); l++) {
             LlamaParameters.Layer w = params.layer(l);
             double[] xn = rmsNorm(x, toDouble(w.attentionNorm().value()), n, dim, c.normEps());
-            double[] q = rope(linear(xn, toDouble(w.wq().value()), n, c.qDim(), dim), n, c.nHeads(), c.headDim(), seqLen, freq);
-            double[] k = rope(linear(xn, toDouble(w.wk().value()), n, c.kvDim(), dim), n, c.nKvHeads(), c.headDim(), seqLen, freq);
-            double[] v = linear(xn, toDouble(w.wv().value()), n, c.kvDim(), dim);
+            double[] q = rope(project(params, w.wq(), xn, n), n, c.nHeads(), c.headDim(), seqLen, freq);
+            double[] k = rope(project(params, w.wk(), xn, n), n, c.nKvHeads(), c.headDim(), seqLen, freq);
+            double[] v = project(params, w.wv(), xn, n);
             double[] att = attention(q, k, v, null, batch, seqLen, c.nHeads(), c.nKvHeads(), c.headDim());
-            double[] h = add(x, linear(att, toDouble(w.wo().value()), n, dim, c.qDim()));
+            double[] h = add(x, project(params, w.wo(), att, n));
             double[] hn = rmsNorm(h, toDouble(w.ffnNorm().value()), n, dim, c.normEps());
-            double[] g = linear(hn, toDouble(w.gate().value()), n, c.hiddenDim(), dim);
-            double[] u = linear(hn, toDouble(w.up().value()), n, c.hiddenDim(), dim);
-            x = add(h, linear(swiGlu(g, u), toDouble(w.down().value()), n, dim, c.hiddenDim()));
+            double[] g = project(params, w.gate(), hn, n);
+            double[] u = project(params, w.up(), hn, n);
+            x = add(h, project(params, w.down(), swiGlu(g, u), n));
         }
         double[] xf = rmsNorm(x, toDouble(params.finalNorm().value()), n, dim, c.normEps());
         double[] logits = linear(xf, toDouble(params.output().value()), n, c.vocabSize(), dim);
