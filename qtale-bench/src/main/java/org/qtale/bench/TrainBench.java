@@ -5,11 +5,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.qtale.model.LlamaConfig;
-import org.qtale.tensor.MatMul;
 import org.qtale.tensor.Parallel;
 import org.qtale.train.TrainShapes;
 import org.qtale.train.nn.Gemm;
+import org.qtale.train.nn.LinearOp;
 import org.qtale.train.nn.LlamaParameters;
+import org.qtale.train.nn.Param;
 import org.qtale.train.nn.TrainingModel;
 import org.qtale.train.optim.AdamW;
 import org.qtale.train.optim.GradientClipping;
@@ -103,7 +104,8 @@ public final class TrainBench {
         for (int[] shape : linearShapes(c)) {
             int rows = shape[0];
             int cols = shape[1];
-            float[] w = randoms(random, rows * cols);
+            Param weight = new Param("w", rows, cols, randoms(random, rows * cols));
+            float[] w = weight.value();
             float[] x = randoms(random, n * cols);
             float[] y = new float[n * rows];
             float[] dx = new float[n * cols];
@@ -111,7 +113,7 @@ public final class TrainBench {
             double best = Double.MAX_VALUE;
             for (int rep = 0; rep < 4; rep++) {
                 long start = System.nanoTime();
-                MatMul.multiply(parallel, w, rows, cols, x, n, y);
+                LinearOp.multiply(parallel, weight, x, n, y);
                 Gemm.inputGradient(parallel, y, n, w, rows, cols, dx);
                 Gemm.weightGradient(parallel, y, x, n, rows, cols, dw);
                 double s = (System.nanoTime() - start) / 1e9;

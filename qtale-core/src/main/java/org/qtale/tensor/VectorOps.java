@@ -181,13 +181,19 @@ public final class VectorOps {
 
     /** SwiGLU: {@code gate = silu(gate) · up}, where {@code silu(g) = g / (1 + e^-g)}. */
     public static void swiGlu(float[] gate, float[] up, int n) {
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+        swiGlu(gate, up, 0, n);
+    }
+
+    /** {@link #swiGlu(float[], float[], int)} on {@code [offset, offset + n)} of both arrays. */
+    public static void swiGlu(float[] gate, float[] up, int offset, int n) {
+        int i = offset;
+        int end = offset + n;
+        for (int bound = offset + F.loopBound(n); i < bound; i += F.length()) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
             FloatVector silu = g.div(exp(g.neg()).add(1f));
             silu.mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
-        for (; i < n; i++) {
+        for (; i < end; i++) {
             float g = gate[i];
             gate[i] = g / (exp(-g) + 1f) * up[i];
         }

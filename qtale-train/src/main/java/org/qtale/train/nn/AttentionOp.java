@@ -1,5 +1,6 @@
 package org.qtale.train.nn;
 
+import java.util.Arrays;
 import org.qtale.tensor.Parallel;
 import org.qtale.tensor.VectorOps;
 
@@ -8,6 +9,11 @@ import org.qtale.tensor.VectorOps;
  * mask applied as D-LLM's training code does: after the softmax,
  * {@code P'[i][j] = P[i][j] · m[j] / (Σ_k P[i][k] · m[k] + 1e-6)}, with a gradient into the mask. Rows are laid out
  * {@code n = b · seqLen + i}; q has {@code heads · headDim} columns, k and v {@code kvHeads · headDim}.
+ *
+ * <p>Each head is computed as whole-matrix products on {@link Gemm} ({@code S = Q Kᵀ}, {@code O = P' V} and, backward,
+ * {@code dP = dO Vᵀ}, {@code dV = P'ᵀ dO}, {@code dQ = dS K}, {@code dK = dSᵀ Q}) over head slices copied into
+ * contiguous scratch, so a short head costs no per-key calls; the products above the diagonal are computed and
+ * ignored.
  */
 public final class AttentionOp {
     static final float MASK_EPSILON = 1e-6f;
@@ -38,6 +44,21 @@ public final class AttentionOp {
         return batch * heads * seqLen;
     }
 
+    /** Per-task buffers: head slices (row-major {@code [seqLen][headDim]}), transposed slices and score matrices. */
+    private final class Scratch {
+        final float[] head = new float[seqLen * headDim];
+        final float[] keys = new float[seqLen * headDim];
+        final float[] keysT = new float[seqLen * headDim];
+        final float[] values = new float[seqLen * headDim];
+        final float[] valuesT = new float[seqLen * headDim];
+        final float[] grad = new float[seqLen * headDim];
+        final float[] gradKeys = new float[seqLen * headDim];
+        final float[] gradValues = new float[seqLen * headDim];
+        final float[] scores = new float[seqLen * seqLen];
+        final float[] weights = new float[seqLen * seqLen];
+        final float[] lanes = VectorOps.laneScratch();
+    }
+
     /**
      * Computes {@code out} and saves the softmax probabilities {@code probs} (before the mask) and, with a mask, the
      * normalizers {@code norms}; {@code keyMask} (one value per row) may be null.
@@ -45,81 +66,47 @@ public final class AttentionOp {
     public void forward(Parallel parallel, float[] out, float[] probs, float[] norms, float[] q, float[] k, float[] v,
             float[] keyMask) {
         parallel.forRange(batch * heads, (start, end) -> {
-            float[] keysT = new float[headDim * seqLen];
-            float[] weights = new float[seqLen];
-            float[] lanes = VectorOps.laneScratch();
-            int loaded = -1;
+            Scratch s = new Scratch();
             for (int task = start; task < end; task++) {
-                int b = task / heads;
-                int h = task % heads;
-                int g = h / (heads / kvHeads);
-                if (loaded != b * kvHeads + g) {
-                    loaded = b * kvHeads + g;
-                    transpose(k, b, g, keysT);
-                }
-                for (int i = 0; i < seqLen; i++) {
-                    forwardQuery(out, probs, norms, q, keysT, v, keyMask, b, h, g, i, weights, lanes);
-                }
+                forwardHead(out, probs, norms, q, k, v, keyMask, task / heads, task % heads, s);
             }
         });
     }
 
-    /**
-     * One query: scores as {@code Σ_d q[d] · Kᵀ[d][·]} (vectorized over keys, so a short head needs no lane sums
-     * per key), softmax, then {@code out = Σ_j P[j] · V[j]}.
-     */
-    private void forwardQuery(float[] out, float[] probs, float[] norms, float[] q, float[] keysT, float[] values,
-            float[] keyMask, int b, int h, int g, int i, float[] weights, float[] lanes) {
-        int query = (b * seqLen + i) * heads * headDim + h * headDim;
-        int p = probsOffset(b, h, i);
-        int n = i + 1;
-        java.util.Arrays.fill(probs, p, p + n, 0f);
-        for (int d = 0; d < headDim; d++) {
-            VectorOps.axpy(q[query + d] * scale, keysT, d * seqLen, probs, p, n);
-        }
-        VectorOps.softmax(probs, p, n, lanes);
-        System.arraycopy(probs, p, weights, 0, n);
-        if (keyMask != null) {
-            double sum = 0;
+    private void forwardHead(float[] out, float[] probs, float[] norms, float[] q, float[] k, float[] v,
+            float[] keyMask, int b, int h, Scratch s) {
+        int g = h / (heads / kvHeads);
+        gather(q, heads, b, h, s.head);
+        gather(k, kvHeads, b, g, s.keys);
+        transpose(s.keys, s.keysT);
+        gather(v, kvHeads, b, g, s.values);
+        Arrays.fill(s.scores, 0f);
+        Gemm.accumulate(0, seqLen, seqLen, headDim, s.head, headDim, 1, s.keysT, seqLen, s.scores, seqLen);
+        for (int i = 0; i < seqLen; i++) {
+            int p = probsOffset(b, h, i);
+            int n = i + 1;
             for (int j = 0; j < n; j++) {
-                sum += probs[p + j] * keyMask[b * seqLen + j];
+                probs[p + j] = s.scores[i * seqLen + j] * scale;
             }
-            float norm = (float) sum + MASK_EPSILON;
-            norms[(b * heads + h) * seqLen + i] = norm;
-            for (int j = 0; j < n; j++) {
-                weights[j] = probs[p + j] * keyMask[b * seqLen + j] / norm;
-            }
-        }
-        java.util.Arrays.fill(out, query, query + headDim, 0f);
-        for (int j = 0; j < n; j++) {
-            VectorOps.axpy(weights[j], values, (b * seqLen + j) * kvHeads * headDim + g * headDim, out, query, headDim);
-        }
-    }
-
-    /** Copies key/value head {@code g} of sequence {@code b} into {@code dst} as {@code [headDim][seqLen]}. */
-    private void transpose(float[] kv, int b, int g, float[] dst) {
-        int kvDim = kvHeads * headDim;
-        for (int j = 0; j < seqLen; j++) {
-            int row = (b * seqLen + j) * kvDim + g * headDim;
-            for (int d = 0; d < headDim; d++) {
-                dst[d * seqLen + j] = kv[row + d];
+            VectorOps.softmax(probs, p, n, s.lanes);
+            int row = i * seqLen;
+            System.arraycopy(probs, p, s.weights, row, n);
+            Arrays.fill(s.weights, row + n, row + seqLen, 0f);
+            if (keyMask != null) {
+                double kept = 0;
+                for (int j = 0; j < n; j++) {
+                    kept += probs[p + j] * keyMask[b * seqLen + j];
+                }
+                float norm = (float) kept + MASK_EPSILON;
+                norms[(b * heads + h) * seqLen + i] = norm;
+                for (int j = 0; j < n; j++) {
+                    s.weights[row + j] = probs[p + j] * keyMask[b * seqLen + j] / norm;
+                }
             }
         }
-    }
-
-    /** Adds {@code src} ({@code [headDim][seqLen]}) into key/value head {@code g} of sequence {@code b}. */
-    private void addTransposed(float[] src, int b, int g, float[] kv) {
-        int kvDim = kvHeads * headDim;
-        for (int j = 0; j < seqLen; j++) {
-            int row = (b * seqLen + j) * kvDim + g * headDim;
-            for (int d = 0; d < headDim; d++) {
-                kv[row + d] += src[d * seqLen + j];
-            }
-        }
-    }
-
-    private int probsOffset(int b, int h, int i) {
-        return ((b * heads + h) * seqLen + i) * seqLen;
+        Arrays.fill(s.grad, 0f);
+        Gemm.accumulate(0, seqLen, headDim, seqLen, s.weights, seqLen, 1, s.values, headDim, s.grad, headDim);
+        scatter(s.grad, out, heads, b, h, false);
     }
 
     /**
@@ -132,21 +119,21 @@ public final class AttentionOp {
         int tasks = batch * kvHeads;
         float[] maskParts = dMask == null ? null : new float[tasks * seqLen];
         parallel.forRange(tasks, (start, end) -> {
-            Scratch s = new Scratch(headDim * seqLen, seqLen);
+            Scratch s = new Scratch();
             int group = heads / kvHeads;
             for (int task = start; task < end; task++) {
                 int b = task / kvHeads;
                 int g = task % kvHeads;
-                transpose(v, b, g, s.valuesT);
-                java.util.Arrays.fill(s.dKeysT, 0f);
-                java.util.Arrays.fill(s.dValuesT, 0f);
+                gather(k, kvHeads, b, g, s.keys);
+                gather(v, kvHeads, b, g, s.values);
+                transpose(s.values, s.valuesT);
+                Arrays.fill(s.gradKeys, 0f);
+                Arrays.fill(s.gradValues, 0f);
                 for (int h = g * group; h < (g + 1) * group; h++) {
-                    for (int i = 0; i < seqLen; i++) {
-                        backwardQuery(dq, maskParts, task, dout, probs, norms, q, k, keyMask, b, h, i, s);
-                    }
+                    backwardHead(dq, maskParts, task, dout, probs, norms, q, keyMask, b, h, s);
                 }
-                addTransposed(s.dKeysT, b, g, dk);
-                addTransposed(s.dValuesT, b, g, dv);
+                scatter(s.gradKeys, dk, kvHeads, b, g, true);
+                scatter(s.gradValues, dv, kvHeads, b, g, true);
             }
         });
         if (dMask != null) {
@@ -159,69 +146,101 @@ public final class AttentionOp {
         }
     }
 
-    /** Per-task buffers of the backward pass: transposed V, the gradients of K and V transposed, per-query rows. */
-    private static final class Scratch {
-        final float[] valuesT;
-        final float[] dKeysT;
-        final float[] dValuesT;
-        final float[] weights;
-        final float[] dP;
-
-        Scratch(int size, int seqLen) {
-            valuesT = new float[size];
-            dKeysT = new float[size];
-            dValuesT = new float[size];
-            weights = new float[seqLen];
-            dP = new float[seqLen];
+    private void backwardHead(float[] dq, float[] maskParts, int task, float[] dout, float[] probs, float[] norms,
+            float[] q, float[] keyMask, int b, int h, Scratch s) {
+        // P' (the weights the forward pass used), row by row, zero above the diagonal
+        for (int i = 0; i < seqLen; i++) {
+            int p = probsOffset(b, h, i);
+            int row = i * seqLen;
+            int n = i + 1;
+            float norm = keyMask == null ? 1 : norms[(b * heads + h) * seqLen + i];
+            for (int j = 0; j < n; j++) {
+                s.weights[row + j] = keyMask == null ? probs[p + j] : probs[p + j] * keyMask[b * seqLen + j] / norm;
+            }
+            Arrays.fill(s.weights, row + n, row + seqLen, 0f);
         }
+        gather(dout, heads, b, h, s.grad);
+        // dP' = dO Vᵀ and dV += P'ᵀ dO
+        Arrays.fill(s.scores, 0f);
+        Gemm.accumulate(0, seqLen, seqLen, headDim, s.grad, headDim, 1, s.valuesT, seqLen, s.scores, seqLen);
+        Gemm.accumulate(0, seqLen, headDim, seqLen, s.weights, 1, seqLen, s.grad, headDim, s.gradValues, headDim);
+        for (int i = 0; i < seqLen; i++) {
+            scoreGradientRow(maskParts, task, probs, norms, keyMask, b, h, i, s);
+        }
+        // dQ = dS K and dK += dSᵀ Q (dS holds the score scale already)
+        gather(q, heads, b, h, s.head);
+        Arrays.fill(s.grad, 0f);
+        Gemm.accumulate(0, seqLen, headDim, seqLen, s.scores, seqLen, 1, s.keys, headDim, s.grad, headDim);
+        scatter(s.grad, dq, heads, b, h, true);
+        Gemm.accumulate(0, seqLen, headDim, seqLen, s.scores, 1, seqLen, s.head, headDim, s.gradKeys, headDim);
     }
 
-    private void backwardQuery(float[] dq, float[] maskParts, int task, float[] dout, float[] probs, float[] norms,
-            float[] q, float[] k, float[] keyMask, int b, int h, int i, Scratch s) {
-        int query = (b * seqLen + i) * heads * headDim + h * headDim;
+    /**
+     * Turns row i of {@code s.scores} from dP' into dS: through the renormalized mask
+     * ({@code dP[j] = m[j] / S · (dP'[j] − Σ dP'·P')}, {@code dm[j] += P[j] / S · (same)}), then through the softmax
+     * ({@code dS[j] = P[j] · (dP[j] − Σ P·dP)}), times the score scale; zero above the diagonal.
+     */
+    private void scoreGradientRow(float[] maskParts, int task, float[] probs, float[] norms, float[] keyMask, int b,
+            int h, int i, Scratch s) {
         int p = probsOffset(b, h, i);
+        int row = i * seqLen;
         int n = i + 1;
-        float norm = keyMask == null ? 1 : norms[(b * heads + h) * seqLen + i];
-        float[] weights = s.weights;
-        float[] dP = s.dP;
-        for (int j = 0; j < n; j++) {
-            weights[j] = keyMask == null ? probs[p + j] : probs[p + j] * keyMask[b * seqLen + j] / norm;
-        }
-        // dP'[j] = dout · v[j]; dv[j] += P'[j] · dout
-        java.util.Arrays.fill(dP, 0, n, 0f);
-        for (int d = 0; d < headDim; d++) {
-            VectorOps.axpy(dout[query + d], s.valuesT, d * seqLen, dP, 0, n);
-            VectorOps.axpy(dout[query + d], weights, 0, s.dValuesT, d * seqLen, n);
-        }
-        // through the renormalized mask: dP[j] = m[j] / S · (dP'[j] − Σ dP'·P'), dm[j] += P[j] / S · (same)
+        float[] d = s.scores;
         if (keyMask != null) {
+            float norm = norms[(b * heads + h) * seqLen + i];
             double weighted = 0;
             for (int j = 0; j < n; j++) {
-                weighted += (double) dP[j] * weights[j];
+                weighted += (double) d[row + j] * s.weights[row + j];
             }
             for (int j = 0; j < n; j++) {
-                float centered = (float) (dP[j] - weighted) / norm;
+                float centered = (float) (d[row + j] - weighted) / norm;
                 if (maskParts != null) {
                     maskParts[task * seqLen + j] += probs[p + j] * centered;
                 }
-                dP[j] = keyMask[b * seqLen + j] * centered;
+                d[row + j] = keyMask[b * seqLen + j] * centered;
             }
         }
-        // softmax: dS[j] = P[j] · (dP[j] − Σ P·dP), times the score scale; dq = dS · K, dk[j] += dS[j] · q
         double expected = 0;
         for (int j = 0; j < n; j++) {
-            expected += (double) probs[p + j] * dP[j];
+            expected += (double) probs[p + j] * d[row + j];
         }
         for (int j = 0; j < n; j++) {
-            dP[j] = probs[p + j] * (dP[j] - (float) expected) * scale;
+            d[row + j] = probs[p + j] * (d[row + j] - (float) expected) * scale;
         }
-        int keyRow = kvHeads * headDim;
-        int g = h / (heads / kvHeads);
-        for (int j = 0; j < n; j++) {
-            VectorOps.axpy(dP[j], k, (b * seqLen + j) * keyRow + g * headDim, dq, query, headDim);
+        Arrays.fill(d, row + n, row + seqLen, 0f);
+    }
+
+    private int probsOffset(int b, int h, int i) {
+        return ((b * heads + h) * seqLen + i) * seqLen;
+    }
+
+    /** Copies head {@code h} (of {@code count} per row) of sequence {@code b} into {@code dst} as {@code [seqLen][headDim]}. */
+    private void gather(float[] src, int count, int b, int h, float[] dst) {
+        int width = count * headDim;
+        for (int j = 0; j < seqLen; j++) {
+            System.arraycopy(src, (b * seqLen + j) * width + h * headDim, dst, j * headDim, headDim);
         }
-        for (int d = 0; d < headDim; d++) {
-            VectorOps.axpy(q[query + d], dP, 0, s.dKeysT, d * seqLen, n);
+    }
+
+    /** Writes (or adds) {@code src} ({@code [seqLen][headDim]}) into head {@code h} of sequence {@code b}. */
+    private void scatter(float[] src, float[] dst, int count, int b, int h, boolean add) {
+        int width = count * headDim;
+        for (int j = 0; j < seqLen; j++) {
+            int o = (b * seqLen + j) * width + h * headDim;
+            if (add) {
+                VectorOps.add(src, j * headDim, dst, o, headDim);
+            } else {
+                System.arraycopy(src, j * headDim, dst, o, headDim);
+            }
+        }
+    }
+
+    /** {@code [seqLen][headDim]} to {@code [headDim][seqLen]}. */
+    private void transpose(float[] src, float[] dst) {
+        for (int j = 0; j < seqLen; j++) {
+            for (int d = 0; d < headDim; d++) {
+                dst[d * seqLen + j] = src[j * headDim + d];
+            }
         }
     }
 }

@@ -36,6 +36,9 @@ public final class Gemm {
             for (; j + 4 * lanes <= width; j += 4 * lanes) {
                 tile4x4(i, j, depth, a, aStrideI, aStrideK, b, ldb, c, ldc);
             }
+            for (; j + lanes <= width; j += lanes) {
+                tile4x1(i, j, depth, a, aStrideI, aStrideK, b, ldb, c, ldc);
+            }
             for (int r = i; r < i + 4; r++) {
                 rowTail(r, j, width, depth, a, aStrideI, aStrideK, b, ldb, c, ldc);
             }
@@ -106,6 +109,32 @@ public final class Gemm {
         FloatVector.fromArray(F, c, o + lanes).add(c31).intoArray(c, o + lanes);
         FloatVector.fromArray(F, c, o + 2 * lanes).add(c32).intoArray(c, o + 2 * lanes);
         FloatVector.fromArray(F, c, o + 3 * lanes).add(c33).intoArray(c, o + 3 * lanes);
+    }
+
+    /** Four rows of C by one vector of columns: each loaded B vector serves four rows. */
+    private static void tile4x1(int i, int j, int depth, float[] a, int aStrideI, int aStrideK, float[] b, int ldb,
+            float[] c, int ldc) {
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        int a0 = i * aStrideI;
+        int a1 = a0 + aStrideI;
+        int a2 = a1 + aStrideI;
+        int a3 = a2 + aStrideI;
+        for (int k = 0; k < depth; k++) {
+            FloatVector bv = FloatVector.fromArray(F, b, k * ldb + j);
+            int ko = k * aStrideK;
+            c0 = bv.fma(FloatVector.broadcast(F, a[a0 + ko]), c0);
+            c1 = bv.fma(FloatVector.broadcast(F, a[a1 + ko]), c1);
+            c2 = bv.fma(FloatVector.broadcast(F, a[a2 + ko]), c2);
+            c3 = bv.fma(FloatVector.broadcast(F, a[a3 + ko]), c3);
+        }
+        int o = i * ldc + j;
+        FloatVector.fromArray(F, c, o).add(c0).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + ldc).add(c1).intoArray(c, o + ldc);
+        FloatVector.fromArray(F, c, o + 2 * ldc).add(c2).intoArray(c, o + 2 * ldc);
+        FloatVector.fromArray(F, c, o + 3 * ldc).add(c3).intoArray(c, o + 3 * ldc);
     }
 
     /** One row of C from column {@code from} on: a vector at a time, then scalars. */

@@ -1,12 +1,13 @@
 package org.qtale.train.nn;
 
-import org.qtale.tensor.MatMul;
 import org.qtale.tensor.Parallel;
 
 /**
- * A linear layer {@code y = W x}, optionally with a LoRA branch {@code + scale · B (A x)}. The forward product runs
- * on the engine's prefill kernel; the backward products on {@link Gemm}. A frozen W gets no weight gradient, but the
- * gradient still flows through it to the input.
+ * A linear layer {@code y = W x}, optionally with a LoRA branch {@code + scale · B (A x)}. All three products run on
+ * {@link Gemm}: the forward one against a transposed copy of W, made per call (it costs one pass over W, against
+ * {@code n} passes for the product), because the engine's row-dot kernel spends most of its time in lane sums when
+ * rows are as short as a small model's. A frozen W gets no weight gradient, but the gradient still flows through it
+ * to the input.
  */
 public final class LinearOp {
     private LinearOp() {
@@ -17,17 +18,31 @@ public final class LinearOp {
      * {@code A x} for the backward pass.
      */
     public static void forward(Parallel parallel, Param w, LoraAdapter lora, float[] x, int n, float[] y, float[] hidden) {
-        MatMul.multiply(parallel, w.value(), w.rows(), w.cols(), x, n, y);
+        multiply(parallel, w, x, n, y);
         if (lora != null) {
-            int rank = lora.rank();
-            MatMul.multiply(parallel, lora.a().value(), rank, w.cols(), x, n, hidden);
+            multiply(parallel, lora.a(), x, n, hidden);
             float[] update = new float[n * w.rows()];
-            MatMul.multiply(parallel, lora.b().value(), w.rows(), rank, hidden, n, update);
+            multiply(parallel, lora.b(), hidden, n, update);
             float scale = lora.scale();
             for (int i = 0; i < update.length; i++) {
                 y[i] += scale * update[i];
             }
         }
+    }
+
+    /** {@code y[t][r] = Σ_c W[r][c] · x[t][c]}: with {@code Wᵀ}, the product is {@code y += x · Wᵀ} on {@link Gemm}. */
+    public static void multiply(Parallel parallel, Param w, float[] x, int n, float[] y) {
+        int rows = w.rows();
+        int cols = w.cols();
+        float[] transposed = w.transposedScratch();
+        float[] v = w.value();
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                transposed[c * rows + r] = v[r * cols + c];
+            }
+        }
+        java.util.Arrays.fill(y, 0, n * rows, 0f);
+        parallel.forRange(n, 4, (start, end) -> Gemm.accumulate(start, end, rows, cols, x, cols, 1, transposed, rows, y, rows));
     }
 
     /** Adds {@code ∂L/∂x} into {@code dx} and the gradients of W (when trainable) and of the adapter. */

@@ -11,6 +11,7 @@ public final class Param {
     private final float[] value;
     private float[] grad;
     private boolean trainable = true;
+    private float[] transposed;
 
     public Param(String name, int rows, int cols) {
         this(name, rows, cols, new float[rows * cols]);
@@ -56,6 +57,14 @@ public final class Param {
 
     public boolean isMatrix() {
         return rows > 1;
+    }
+
+    /** A buffer of the parameter's size for a transposed copy (reused from call to call). */
+    float[] transposedScratch() {
+        if (transposed == null) {
+            transposed = new float[value.length];
+        }
+        return transposed;
     }
 
     /** Whether the optimizer updates it; a frozen parameter gets no gradient. */

@@ -45,7 +45,7 @@ public final class TrainingModel {
             ffn(l, a);
         }
         float[] last = a.x[config.nLayers()];
-        RmsNormOp.forward(a.finalNormed, a.finalRstd, last, params.finalNorm().value(), n, dim, config.normEps());
+        RmsNormOp.forward(parallel, a.finalNormed, a.finalRstd, last, params.finalNorm().value(), n, dim, config.normEps());
         project(params.output(), a.finalNormed, n, a.logits, a);
         return a.logits;
     }
@@ -56,7 +56,7 @@ public final class TrainingModel {
         LayerActivations s = a.layers[l];
         int n = a.n;
         int dim = config.dim();
-        RmsNormOp.forward(s.normed1, s.rstd1, a.x[l], w.attentionNorm().value(), n, dim, config.normEps());
+        RmsNormOp.forward(parallel, s.normed1, s.rstd1, a.x[l], w.attentionNorm().value(), n, dim, config.normEps());
         project(w.wq(), s.normed1, n, s.q, a);
         project(w.wk(), s.normed1, n, s.k, a);
         project(w.wv(), s.normed1, n, s.v, a);
@@ -74,10 +74,10 @@ public final class TrainingModel {
         int n = a.n;
         int dim = config.dim();
         int hidden = config.hiddenDim();
-        RmsNormOp.forward(s.normed2, s.rstd2, s.h, w.ffnNorm().value(), n, dim, config.normEps());
+        RmsNormOp.forward(parallel, s.normed2, s.rstd2, s.h, w.ffnNorm().value(), n, dim, config.normEps());
         project(w.gate(), s.normed2, n, s.gate, a);
         project(w.up(), s.normed2, n, s.up, a);
-        SwiGluOp.forward(s.activated, s.gate, s.up, n * hidden);
+        SwiGluOp.forward(parallel, s.activated, s.gate, s.up, n, hidden);
         float[] out = a.x[l + 1];
         project(w.down(), s.activated, n, out, a);
         VectorOps.add(s.h, 0, out, 0, n * dim);
@@ -92,7 +92,7 @@ public final class TrainingModel {
     public double lossAndBackward(int[] tokens, int[] targets, int batch, int seqLen, float gradScale) {
         float[] logits = forward(tokens, batch, seqLen);
         Activations a = acts;
-        double loss = CrossEntropyOp.lossAndGradient(logits, targets, a.n, config.vocabSize(), a.dLogits, gradScale);
+        double loss = CrossEntropyOp.lossAndGradient(parallel, logits, targets, a.n, config.vocabSize(), a.dLogits, gradScale);
         backward(tokens, a);
         return loss;
     }
@@ -100,7 +100,7 @@ public final class TrainingModel {
     /** The summed cross-entropy over the counted positions, forward only. */
     public double loss(int[] tokens, int[] targets, int batch, int seqLen) {
         float[] logits = forward(tokens, batch, seqLen);
-        return CrossEntropyOp.lossAndGradient(logits, targets, acts.n, config.vocabSize(), null, 0);
+        return CrossEntropyOp.lossAndGradient(parallel, logits, targets, acts.n, config.vocabSize(), null, 0);
     }
 
     private void backward(int[] tokens, Activations a) {
@@ -111,7 +111,7 @@ public final class TrainingModel {
         Arrays.fill(a.dNormed, 0f);
         Param output = params.output();
         projectBackward(output, a.dLogits, a.finalNormed, n, a.dNormed, a);
-        RmsNormOp.backward(dx, gradientOf(params.finalNorm()), a.dNormed, a.x[config.nLayers()], a.finalRstd,
+        RmsNormOp.backward(parallel, dx, gradientOf(params.finalNorm()), a.dNormed, a.x[config.nLayers()], a.finalRstd,
                 params.finalNorm().value(), n, dim);
         for (int l = config.nLayers() - 1; l >= 0; l--) {
             ffnBackward(l, a);
@@ -148,12 +148,12 @@ public final class TrainingModel {
         projectBackward(w.down(), dOut, s.activated, n, a.dActivated, a);
         Arrays.fill(a.dGate, 0f);
         Arrays.fill(a.dUp, 0f);
-        SwiGluOp.backward(a.dGate, a.dUp, a.dActivated, s.gate, s.up, n * hidden);
+        SwiGluOp.backward(parallel, a.dGate, a.dUp, a.dActivated, s.gate, s.up, n, hidden);
         Arrays.fill(a.dNormed, 0f);
         projectBackward(w.gate(), a.dGate, s.normed2, n, a.dNormed, a);
         projectBackward(w.up(), a.dUp, s.normed2, n, a.dNormed, a);
         // dh = dx' (residual) + the norm's share
-        RmsNormOp.backward(dOut, gradientOf(w.ffnNorm()), a.dNormed, s.h, s.rstd2, w.ffnNorm().value(), n, dim);
+        RmsNormOp.backward(parallel, dOut, gradientOf(w.ffnNorm()), a.dNormed, s.h, s.rstd2, w.ffnNorm().value(), n, dim);
     }
 
     /** On entry {@code dResidual} holds ∂L/∂h; on exit ∂L/∂x. */
@@ -175,7 +175,7 @@ public final class TrainingModel {
         projectBackward(w.wq(), a.dq, s.normed1, n, a.dNormed, a);
         projectBackward(w.wk(), a.dk, s.normed1, n, a.dNormed, a);
         projectBackward(w.wv(), a.dv, s.normed1, n, a.dNormed, a);
-        RmsNormOp.backward(dh, gradientOf(w.attentionNorm()), a.dNormed, a.x[l], s.rstd1, w.attentionNorm().value(), n, dim);
+        RmsNormOp.backward(parallel, dh, gradientOf(w.attentionNorm()), a.dNormed, a.x[l], s.rstd1, w.attentionNorm().value(), n, dim);
     }
 
     private static float[] gradientOf(Param p) {

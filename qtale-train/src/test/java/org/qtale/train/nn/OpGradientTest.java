@@ -12,6 +12,7 @@ import org.qtale.tensor.Parallel;
 
 /** Each op's backward pass against finite differences of a double-precision reference of its forward pass. */
 class OpGradientTest {
+    private static final Parallel PARALLEL = new Parallel(2);
     private final SplittableRandom random = new SplittableRandom(42);
 
     @Test
@@ -23,10 +24,10 @@ class OpGradientTest {
         double[] dy = toDouble(Gradients.random(random, n * dim, 1));
         float[] y = new float[n * dim];
         float[] rstd = new float[n];
-        RmsNormOp.forward(y, rstd, x, w, n, dim, 1e-5f);
+        RmsNormOp.forward(PARALLEL, y, rstd, x, w, n, dim, 1e-5f);
         float[] dx = new float[n * dim];
         float[] dw = new float[dim];
-        RmsNormOp.backward(dx, dw, toFloat(dy), x, rstd, w, n, dim);
+        RmsNormOp.backward(PARALLEL, dx, dw, toFloat(dy), x, rstd, w, n, dim);
         Gradients.check("dx", dx, x, () -> dot(dy, Reference.rmsNorm(toDouble(x), toDouble(w), n, dim, 1e-5)), 0, 1);
         Gradients.check("dw", dw, w, () -> dot(dy, Reference.rmsNorm(toDouble(x), toDouble(w), n, dim, 1e-5)), 0, 1);
     }
@@ -39,7 +40,13 @@ class OpGradientTest {
         double[] da = toDouble(Gradients.random(random, n, 1));
         float[] dg = new float[n];
         float[] du = new float[n];
-        SwiGluOp.backward(dg, du, toFloat(da), g, u, n);
+        SwiGluOp.backward(PARALLEL, dg, du, toFloat(da), g, u, 1, n);
+        float[] a = new float[n];
+        SwiGluOp.forward(PARALLEL, a, g, u, 1, n);
+        double[] expected = Reference.swiGlu(toDouble(g), toDouble(u));
+        for (int i = 0; i < n; i++) {
+            assertEquals(expected[i], a[i], 1e-5 * Math.max(1, Math.abs(expected[i])));
+        }
         Gradients.check("dg", dg, g, () -> dot(da, Reference.swiGlu(toDouble(g), toDouble(u))), 0, 1);
         Gradients.check("du", du, u, () -> dot(da, Reference.swiGlu(toDouble(g), toDouble(u))), 0, 1);
     }
@@ -130,7 +137,7 @@ class OpGradientTest {
         float[] logits = Gradients.random(random, n * vocab, 3);
         int[] targets = {3, CrossEntropyOp.IGNORE, 0, 8};
         float[] dlogits = new float[n * vocab];
-        double loss = CrossEntropyOp.lossAndGradient(logits, targets, n, vocab, dlogits, 1f);
+        double loss = CrossEntropyOp.lossAndGradient(PARALLEL, logits, targets, n, vocab, dlogits, 1f);
         assertEquals(Reference.crossEntropy(toDouble(logits), targets, vocab), loss, 1e-6);
         assertEquals(3, CrossEntropyOp.counted(targets, n));
         Gradients.check("dlogits", dlogits, logits, () -> Reference.crossEntropy(toDouble(logits), targets, vocab), 0, 1);
