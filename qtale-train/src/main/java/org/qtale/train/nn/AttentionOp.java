@@ -81,7 +81,7 @@ public final class AttentionOp {
         transpose(s.keys, s.keysT);
         gather(v, kvHeads, b, g, s.values);
         Arrays.fill(s.scores, 0f);
-        Gemm.accumulate(0, seqLen, seqLen, headDim, s.head, headDim, 1, s.keysT, seqLen, s.scores, seqLen);
+        scoresBelowDiagonal(s.head, s.keysT, s.scores);
         for (int i = 0; i < seqLen; i++) {
             int p = probsOffset(b, h, i);
             int n = i + 1;
@@ -105,7 +105,7 @@ public final class AttentionOp {
             }
         }
         Arrays.fill(s.grad, 0f);
-        Gemm.accumulate(0, seqLen, headDim, seqLen, s.weights, seqLen, 1, s.values, headDim, s.grad, headDim);
+        rowsTimesCausal(s.weights, s.values, s.grad);
         scatter(s.grad, out, heads, b, h, false);
     }
 
@@ -162,17 +162,17 @@ public final class AttentionOp {
         gather(dout, heads, b, h, s.grad);
         // dP' = dO Vᵀ and dV += P'ᵀ dO
         Arrays.fill(s.scores, 0f);
-        Gemm.accumulate(0, seqLen, seqLen, headDim, s.grad, headDim, 1, s.valuesT, seqLen, s.scores, seqLen);
-        Gemm.accumulate(0, seqLen, headDim, seqLen, s.weights, 1, seqLen, s.grad, headDim, s.gradValues, headDim);
+        scoresBelowDiagonal(s.grad, s.valuesT, s.scores);
+        columnsTimesCausal(s.weights, s.grad, s.gradValues);
         for (int i = 0; i < seqLen; i++) {
             scoreGradientRow(maskParts, task, probs, norms, keyMask, b, h, i, s);
         }
         // dQ = dS K and dK += dSᵀ Q (dS holds the score scale already)
         gather(q, heads, b, h, s.head);
         Arrays.fill(s.grad, 0f);
-        Gemm.accumulate(0, seqLen, headDim, seqLen, s.scores, seqLen, 1, s.keys, headDim, s.grad, headDim);
+        rowsTimesCausal(s.scores, s.keys, s.grad);
         scatter(s.grad, dq, heads, b, h, true);
-        Gemm.accumulate(0, seqLen, headDim, seqLen, s.scores, 1, seqLen, s.head, headDim, s.gradKeys, headDim);
+        columnsTimesCausal(s.scores, s.head, s.gradKeys);
     }
 
     /**
@@ -208,6 +208,36 @@ public final class AttentionOp {
             d[row + j] = probs[p + j] * (d[row + j] - (float) expected) * scale;
         }
         Arrays.fill(d, row + n, row + seqLen, 0f);
+    }
+
+    /*
+     * The three causal product shapes, by blocks of four rows so that nothing far above the diagonal is computed
+     * (a block's last vector of columns may reach a little past it; those entries are never read).
+     */
+
+    /** {@code S[i][j] = Σ_d X[i][d] · Yᵀ[d][j]} for {@code j ≤ i} (and a few more), X {@code [seqLen][headDim]}. */
+    private void scoresBelowDiagonal(float[] x, float[] yT, float[] scores) {
+        for (int i0 = 0; i0 < seqLen; i0 += 4) {
+            int i1 = Math.min(seqLen, i0 + 4);
+            int width = Math.min(seqLen, (i1 + Gemm.LANES - 1) / Gemm.LANES * Gemm.LANES);
+            Gemm.accumulate(i0, i1, width, 0, headDim, x, headDim, 1, yT, seqLen, scores, seqLen);
+        }
+    }
+
+    /** {@code out[i][d] += Σ_{j ≤ i} M[i][j] · Y[j][d]} for a lower-triangular M. */
+    private void rowsTimesCausal(float[] m, float[] y, float[] out) {
+        for (int i0 = 0; i0 < seqLen; i0 += 4) {
+            int i1 = Math.min(seqLen, i0 + 4);
+            Gemm.accumulate(i0, i1, headDim, 0, i1, m, seqLen, 1, y, headDim, out, headDim);
+        }
+    }
+
+    /** {@code out[j][d] += Σ_{i ≥ j} M[i][j] · Y[i][d]} (Mᵀ Y) for a lower-triangular M. */
+    private void columnsTimesCausal(float[] m, float[] y, float[] out) {
+        for (int j0 = 0; j0 < seqLen; j0 += 4) {
+            int j1 = Math.min(seqLen, j0 + 4);
+            Gemm.accumulate(j0, j1, headDim, j0, seqLen, m, 1, seqLen, y, headDim, out, headDim);
+        }
     }
 
     private int probsOffset(int b, int h, int i) {

@@ -12,6 +12,8 @@ import org.qtale.tensor.Parallel;
  */
 public final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Floats per vector. */
+    static final int LANES = F.length();
 
     private Gemm() {
     }
@@ -29,26 +31,32 @@ public final class Gemm {
     /** {@code C[i][j] += Σ_{k < depth} A(k, i) · B[k][j]} for rows {@code i ∈ [iStart, iEnd)} and {@code j < width}. */
     static void accumulate(int iStart, int iEnd, int width, int depth, float[] a, int aStrideI, int aStrideK,
             float[] b, int ldb, float[] c, int ldc) {
+        accumulate(iStart, iEnd, width, 0, depth, a, aStrideI, aStrideK, b, ldb, c, ldc);
+    }
+
+    /** {@link #accumulate} with the sum over {@code k ∈ [kFrom, kTo)} only (for causal products). */
+    static void accumulate(int iStart, int iEnd, int width, int kFrom, int kTo, float[] a, int aStrideI, int aStrideK,
+            float[] b, int ldb, float[] c, int ldc) {
         int lanes = F.length();
         int i = iStart;
         for (; i + 4 <= iEnd; i += 4) {
             int j = 0;
             for (; j + 4 * lanes <= width; j += 4 * lanes) {
-                tile4x4(i, j, depth, a, aStrideI, aStrideK, b, ldb, c, ldc);
+                tile4x4(i, j, kFrom, kTo, a, aStrideI, aStrideK, b, ldb, c, ldc);
             }
             for (; j + lanes <= width; j += lanes) {
-                tile4x1(i, j, depth, a, aStrideI, aStrideK, b, ldb, c, ldc);
+                tile4x1(i, j, kFrom, kTo, a, aStrideI, aStrideK, b, ldb, c, ldc);
             }
             for (int r = i; r < i + 4; r++) {
-                rowTail(r, j, width, depth, a, aStrideI, aStrideK, b, ldb, c, ldc);
+                rowTail(r, j, width, kFrom, kTo, a, aStrideI, aStrideK, b, ldb, c, ldc);
             }
         }
         for (; i < iEnd; i++) {
-            rowTail(i, 0, width, depth, a, aStrideI, aStrideK, b, ldb, c, ldc);
+            rowTail(i, 0, width, kFrom, kTo, a, aStrideI, aStrideK, b, ldb, c, ldc);
         }
     }
 
-    private static void tile4x4(int i, int j, int depth, float[] a, int aStrideI, int aStrideK, float[] b, int ldb,
+    private static void tile4x4(int i, int j, int kFrom, int kTo, float[] a, int aStrideI, int aStrideK, float[] b, int ldb,
             float[] c, int ldc) {
         int lanes = F.length();
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
@@ -59,7 +67,7 @@ public final class Gemm {
         int a1 = a0 + aStrideI;
         int a2 = a1 + aStrideI;
         int a3 = a2 + aStrideI;
-        for (int k = 0; k < depth; k++) {
+        for (int k = kFrom; k < kTo; k++) {
             int bo = k * ldb + j;
             FloatVector b0 = FloatVector.fromArray(F, b, bo);
             FloatVector b1 = FloatVector.fromArray(F, b, bo + lanes);
@@ -112,7 +120,7 @@ public final class Gemm {
     }
 
     /** Four rows of C by one vector of columns: each loaded B vector serves four rows. */
-    private static void tile4x1(int i, int j, int depth, float[] a, int aStrideI, int aStrideK, float[] b, int ldb,
+    private static void tile4x1(int i, int j, int kFrom, int kTo, float[] a, int aStrideI, int aStrideK, float[] b, int ldb,
             float[] c, int ldc) {
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = FloatVector.zero(F);
@@ -122,7 +130,7 @@ public final class Gemm {
         int a1 = a0 + aStrideI;
         int a2 = a1 + aStrideI;
         int a3 = a2 + aStrideI;
-        for (int k = 0; k < depth; k++) {
+        for (int k = kFrom; k < kTo; k++) {
             FloatVector bv = FloatVector.fromArray(F, b, k * ldb + j);
             int ko = k * aStrideK;
             c0 = bv.fma(FloatVector.broadcast(F, a[a0 + ko]), c0);
@@ -138,20 +146,20 @@ public final class Gemm {
     }
 
     /** One row of C from column {@code from} on: a vector at a time, then scalars. */
-    private static void rowTail(int i, int from, int width, int depth, float[] a, int aStrideI, int aStrideK,
+    private static void rowTail(int i, int from, int width, int kFrom, int kTo, float[] a, int aStrideI, int aStrideK,
             float[] b, int ldb, float[] c, int ldc) {
         int lanes = F.length();
         int j = from;
         for (; j + lanes <= width; j += lanes) {
             FloatVector acc = FloatVector.zero(F);
-            for (int k = 0; k < depth; k++) {
+            for (int k = kFrom; k < kTo; k++) {
                 acc = FloatVector.fromArray(F, b, k * ldb + j).fma(FloatVector.broadcast(F, a[i * aStrideI + k * aStrideK]), acc);
             }
             FloatVector.fromArray(F, c, i * ldc + j).add(acc).intoArray(c, i * ldc + j);
         }
         for (; j < width; j++) {
             float sum = 0;
-            for (int k = 0; k < depth; k++) {
+            for (int k = kFrom; k < kTo; k++) {
                 sum += a[i * aStrideI + k * aStrideK] * b[k * ldb + j];
             }
             c[i * ldc + j] += sum;
@@ -161,10 +169,15 @@ public final class Gemm {
     /** The scalar reference of {@link #accumulate}, with double sums. */
     static void accumulateReference(int iStart, int iEnd, int width, int depth, float[] a, int aStrideI, int aStrideK,
             float[] b, int ldb, float[] c, int ldc) {
+        accumulateReference(iStart, iEnd, width, 0, depth, a, aStrideI, aStrideK, b, ldb, c, ldc);
+    }
+
+    static void accumulateReference(int iStart, int iEnd, int width, int kFrom, int kTo, float[] a, int aStrideI,
+            int aStrideK, float[] b, int ldb, float[] c, int ldc) {
         for (int i = iStart; i < iEnd; i++) {
             for (int j = 0; j < width; j++) {
                 double sum = 0;
-                for (int k = 0; k < depth; k++) {
+                for (int k = kFrom; k < kTo; k++) {
                     sum += (double) a[i * aStrideI + k * aStrideK] * b[k * ldb + j];
                 }
                 c[i * ldc + j] += (float) sum;

@@ -35,6 +35,31 @@ class GemmTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"0,9", "3,9", "5,6", "8,8"})
+    void aDepthRangeSumsOnlyThoseTerms(int kFrom, int kTo) {
+        SplittableRandom random = new SplittableRandom(kFrom * 31L + kTo);
+        int rows = 7;
+        int width = 37;
+        float[] a = Gradients.random(random, rows * 9, 1);
+        float[] b = Gradients.random(random, 9 * width, 1);
+        float[] c = new float[rows * width];
+        float[] expected = new float[rows * width];
+        Gemm.accumulate(0, rows, width, kFrom, kTo, a, 9, 1, b, width, c, width);
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < width; j++) {
+                double sum = 0;
+                for (int k = kFrom; k < kTo; k++) {
+                    sum += (double) a[i * 9 + k] * b[k * width + j];
+                }
+                expected[i * width + j] = (float) sum;
+            }
+        }
+        for (int i = 0; i < c.length; i++) {
+            assertEquals(expected[i], c[i], 1e-5, "c[" + i + "]");
+        }
+    }
+
     @Test
     void handComputedProduct() {
         // dx = dy · W for dy = [[1, 2]], W = [[1, 0, 2], [3, 1, 0]]: [1·1 + 2·3, 1·0 + 2·1, 1·2 + 2·0] = [7, 2, 2]
