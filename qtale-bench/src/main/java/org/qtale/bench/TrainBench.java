@@ -96,7 +96,7 @@ public final class TrainBench {
         return shapes;
     }
 
-    /** GFLOP/s of the three products of every linear layer of a step, each timed alone (best of three). */
+    /** GFLOP/s of the three products of every linear layer of a step, each shape timed alone. */
     static double kernelGflops(LlamaConfig c, int n, Parallel parallel, Consumer<String> progress) {
         SplittableRandom random = new SplittableRandom(3);
         double flops = 0;
@@ -110,13 +110,19 @@ public final class TrainBench {
             float[] y = new float[n * rows];
             float[] dx = new float[n * cols];
             float[] dw = new float[rows * cols];
+            // each timed block repeats the three products long enough (about 20 ms) that a late thread wake-up
+            // does not dominate it; the best of five blocks is kept
+            double flopsPerRound = 6.0 * n * rows * cols;
+            int rounds = (int) Math.max(1, Math.min(10_000, 2e9 / flopsPerRound));
             double best = Double.MAX_VALUE;
-            for (int rep = 0; rep < 4; rep++) {
+            for (int rep = 0; rep < 6; rep++) {
                 long start = System.nanoTime();
-                LinearOp.multiply(parallel, weight, x, n, y);
-                Gemm.inputGradient(parallel, y, n, w, rows, cols, dx);
-                Gemm.weightGradient(parallel, y, x, n, rows, cols, dw);
-                double s = (System.nanoTime() - start) / 1e9;
+                for (int round = 0; round < rounds; round++) {
+                    LinearOp.multiply(parallel, weight, x, n, y);
+                    Gemm.inputGradient(parallel, y, n, w, rows, cols, dx);
+                    Gemm.weightGradient(parallel, y, x, n, rows, cols, dw);
+                }
+                double s = (System.nanoTime() - start) / 1e9 / rounds;
                 if (rep > 0) {
                     best = Math.min(best, s);
                 }

@@ -41,8 +41,10 @@ public final class LinearOp {
                 transposed[c * rows + r] = v[r * cols + c];
             }
         }
-        java.util.Arrays.fill(y, 0, n * rows, 0f);
-        parallel.forRange(n, 4, (start, end) -> Gemm.accumulate(start, end, rows, cols, x, cols, 1, transposed, rows, y, rows));
+        parallel.forRange(n, 4, (start, end) -> {
+            java.util.Arrays.fill(y, start * rows, end * rows, 0f);
+            Gemm.accumulate(start, end, rows, cols, x, cols, 1, transposed, rows, y, rows);
+        });
     }
 
     /** Adds {@code ∂L/∂x} into {@code dx} and the gradients of W (when trainable) and of the adapter. */

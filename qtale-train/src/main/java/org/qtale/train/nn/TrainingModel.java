@@ -107,8 +107,7 @@ public final class TrainingModel {
         int n = a.n;
         int dim = config.dim();
         float[] dx = a.dResidual;
-        Arrays.fill(dx, 0f);
-        Arrays.fill(a.dNormed, 0f);
+        zero(dx, a.dNormed);
         Param output = params.output();
         projectBackward(output, a.dLogits, a.finalNormed, n, a.dNormed, a);
         RmsNormOp.backward(parallel, dx, gradientOf(params.finalNorm()), a.dNormed, a.x[config.nLayers()], a.finalRstd,
@@ -144,12 +143,9 @@ public final class TrainingModel {
         int dim = config.dim();
         int hidden = config.hiddenDim();
         float[] dOut = a.dResidual;
-        Arrays.fill(a.dActivated, 0f);
+        zero(a.dActivated, a.dGate, a.dUp, a.dNormed);
         projectBackward(w.down(), dOut, s.activated, n, a.dActivated, a);
-        Arrays.fill(a.dGate, 0f);
-        Arrays.fill(a.dUp, 0f);
         SwiGluOp.backward(parallel, a.dGate, a.dUp, a.dActivated, s.gate, s.up, n, hidden);
-        Arrays.fill(a.dNormed, 0f);
         projectBackward(w.gate(), a.dGate, s.normed2, n, a.dNormed, a);
         projectBackward(w.up(), a.dUp, s.normed2, n, a.dNormed, a);
         // dh = dx' (residual) + the norm's share
@@ -163,19 +159,27 @@ public final class TrainingModel {
         int n = a.n;
         int dim = config.dim();
         float[] dh = a.dResidual;
-        Arrays.fill(a.dAttended, 0f);
+        zero(a.dAttended, a.dq, a.dk, a.dv, a.dNormed);
         projectBackward(w.wo(), dh, s.attended, n, a.dAttended, a);
-        Arrays.fill(a.dq, 0f);
-        Arrays.fill(a.dk, 0f);
-        Arrays.fill(a.dv, 0f);
         a.attention.backward(parallel, a.dq, a.dk, a.dv, null, a.dAttended, s.probs, s.norms, s.q, s.k, s.v, null);
         RopeOp.apply(a.dq, n, config.nHeads(), config.headDim(), a.seqLen, a.ropeCos, a.ropeSinBackward);
         RopeOp.apply(a.dk, n, config.nKvHeads(), config.headDim(), a.seqLen, a.ropeCos, a.ropeSinBackward);
-        Arrays.fill(a.dNormed, 0f);
         projectBackward(w.wq(), a.dq, s.normed1, n, a.dNormed, a);
         projectBackward(w.wk(), a.dk, s.normed1, n, a.dNormed, a);
         projectBackward(w.wv(), a.dv, s.normed1, n, a.dNormed, a);
         RmsNormOp.backward(parallel, dh, gradientOf(w.attentionNorm()), a.dNormed, a.x[l], s.rstd1, w.attentionNorm().value(), n, dim);
+    }
+
+    /** Zeroes the arrays in one parallel pass, each split into the same number of slices. */
+    private void zero(float[]... arrays) {
+        int slices = 64;
+        parallel.forRange(slices, (start, end) -> {
+            for (float[] array : arrays) {
+                int from = (int) ((long) array.length * start / slices);
+                int to = (int) ((long) array.length * end / slices);
+                Arrays.fill(array, from, to, 0f);
+            }
+        });
     }
 
     private static float[] gradientOf(Param p) {
