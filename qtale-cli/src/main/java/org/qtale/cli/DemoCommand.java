@@ -35,7 +35,7 @@ final class DemoCommand implements Callable<Integer> {
     static final long CORPUS_SEED = 1;
     static final String CORPUS = "toyworld:seed=" + CORPUS_SEED + ",docs=20000,heldout=400";
     static final int VOCAB = 512;
-    static final int STEPS = 3600;
+    static final int STEPS = 5500;
     static final int BATCH = 4;
     static final int SEQ_LEN = 256;
     static final float LR = 1e-2f;
