@@ -31,7 +31,7 @@ final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--seq-len", defaultValue = "128", paramLabel = "T", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
     int seqLen;
 
-    @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "Measured steps after two warm-up steps; the best is kept (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "10", paramLabel = "N", description = "Measured steps after two warm-up steps; the best is kept (default ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: the number of cores).")

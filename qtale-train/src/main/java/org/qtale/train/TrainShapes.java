@@ -19,7 +19,7 @@ public final class TrainShapes {
     }
 
     private static final Map<String, Shape> SHAPES = Map.of(
-            "tiny", new Shape("tiny", 64, 192, 4, 4, 2, 256, 512,
+            "tiny", new Shape("tiny", 64, 192, 4, 2, 1, 256, 512,
                     "4 layers, dim 64: trains in about a minute"),
             "toy", new Shape("toy", 64, 192, 6, 2, 1, 256, 512,
                     "6 layers, dim 64, 2 heads of 32 sharing one key/value head: the embedded default model behind ./qtale demo"));
