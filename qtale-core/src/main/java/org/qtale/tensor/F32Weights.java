@@ -91,11 +91,11 @@ public final class F32Weights implements LinearWeights {
         int r = rowStart;
         for (; r + 4 <= rowEnd; r += 4) {
             MemorySegment.copy(data, FLOAT, (long) r * cols * Float.BYTES, block, 0, 4 * cols);
-            MatMulTiles.fourRows(block, 0, cols, x, nTokens, out, rows, r);
+            MatMulTiles.fourRows(block, cols, x, nTokens, out, rows, r);
         }
         for (; r < rowEnd; r++) {
             MemorySegment.copy(data, FLOAT, (long) r * cols * Float.BYTES, block, 0, cols);
-            MatMulTiles.oneRow(block, 0, cols, x, nTokens, out, rows, r);
+            MatMulTiles.oneRow(block, cols, x, nTokens, out, rows, r);
         }
     }
 

@@ -17,36 +17,34 @@ final class MatMulTiles {
     }
 
     /**
-     * {@code out[t·outStride + row + i] = Σ_c w[wBase + i·n + c] · x[t·n + c]} for rows {@code i < 4} and every token;
-     * {@code n} is the length of a widened row and of a token's activations.
+     * {@code out[t·outStride + row + i] = Σ_c w[i·n + c] · x[t·n + c]} for rows {@code i < 4} and every token; {@code n}
+     * is the length of a widened row and of a token's activations.
      */
-    static void fourRows(float[] w, int wBase, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
+    static void fourRows(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
         float[] lanes = VectorOps.laneScratch();
         int t = 0;
         for (; t + 4 <= nTokens; t += 4) {
-            tile4x4(w, wBase, n, x, t, out, outStride, row, lanes);
+            tile4x4(w, n, x, t, out, outStride, row, lanes);
         }
         for (; t < nTokens; t++) {
             for (int i = 0; i < 4; i++) {
-                out[t * outStride + row + i] = VectorOps.dot(w, wBase + i * n, x, t * n, n, lanes);
+                out[t * outStride + row + i] = VectorOps.dot(w, i * n, x, t * n, n, lanes);
             }
         }
     }
 
     /** One widened row against every token. */
-    static void oneRow(float[] w, int wBase, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
+    static void oneRow(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
         float[] lanes = VectorOps.laneScratch();
         for (int t = 0; t < nTokens; t++) {
-            out[t * outStride + row] = VectorOps.dot(w, wBase, x, t * n, n, lanes);
+            out[t * outStride + row] = VectorOps.dot(w, 0, x, t * n, n, lanes);
         }
     }
 
-    private static void tile4x4(float[] w, int wBase, int n, float[] x, int t, float[] out, int outStride, int row,
-            float[] lanes) {
-        final int w0 = wBase;
-        final int w1 = w0 + n;
-        final int w2 = w1 + n;
-        final int w3 = w2 + n;
+    private static void tile4x4(float[] w, int n, float[] x, int t, float[] out, int outStride, int row, float[] lanes) {
+        final int w1 = n;
+        final int w2 = 2 * n;
+        final int w3 = 3 * n;
         final int x0 = t * n;
         final int x1 = x0 + n;
         final int x2 = x1 + n;
@@ -57,7 +55,7 @@ final class MatMulTiles {
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
         int c = 0;
         for (int bound = F.loopBound(n); c < bound; c += F.length()) {
-            FloatVector a0 = FloatVector.fromArray(F, w, w0 + c);
+            FloatVector a0 = FloatVector.fromArray(F, w, c);
             FloatVector a1 = FloatVector.fromArray(F, w, w1 + c);
             FloatVector a2 = FloatVector.fromArray(F, w, w2 + c);
             FloatVector a3 = FloatVector.fromArray(F, w, w3 + c);
@@ -85,7 +83,7 @@ final class MatMulTiles {
         // reduce each accumulator on its own, through the scratch array: an array of vectors, or a vector passed to a
         // method that is not inlined, would be boxed on the heap
         c00.intoArray(lanes, 0);
-        store(lanes, w, w0, x, x0, c, n, out, t * outStride + row);
+        store(lanes, w, 0, x, x0, c, n, out, t * outStride + row);
         c10.intoArray(lanes, 0);
         store(lanes, w, w1, x, x0, c, n, out, t * outStride + row + 1);
         c20.intoArray(lanes, 0);
@@ -93,7 +91,7 @@ final class MatMulTiles {
         c30.intoArray(lanes, 0);
         store(lanes, w, w3, x, x0, c, n, out, t * outStride + row + 3);
         c01.intoArray(lanes, 0);
-        store(lanes, w, w0, x, x1, c, n, out, (t + 1) * outStride + row);
+        store(lanes, w, 0, x, x1, c, n, out, (t + 1) * outStride + row);
         c11.intoArray(lanes, 0);
         store(lanes, w, w1, x, x1, c, n, out, (t + 1) * outStride + row + 1);
         c21.intoArray(lanes, 0);
@@ -101,7 +99,7 @@ final class MatMulTiles {
         c31.intoArray(lanes, 0);
         store(lanes, w, w3, x, x1, c, n, out, (t + 1) * outStride + row + 3);
         c02.intoArray(lanes, 0);
-        store(lanes, w, w0, x, x2, c, n, out, (t + 2) * outStride + row);
+        store(lanes, w, 0, x, x2, c, n, out, (t + 2) * outStride + row);
         c12.intoArray(lanes, 0);
         store(lanes, w, w1, x, x2, c, n, out, (t + 2) * outStride + row + 1);
         c22.intoArray(lanes, 0);
@@ -109,7 +107,7 @@ final class MatMulTiles {
         c32.intoArray(lanes, 0);
         store(lanes, w, w3, x, x2, c, n, out, (t + 2) * outStride + row + 3);
         c03.intoArray(lanes, 0);
-        store(lanes, w, w0, x, x3, c, n, out, (t + 3) * outStride + row);
+        store(lanes, w, 0, x, x3, c, n, out, (t + 3) * outStride + row);
         c13.intoArray(lanes, 0);
         store(lanes, w, w1, x, x3, c, n, out, (t + 3) * outStride + row + 1);
         c23.intoArray(lanes, 0);

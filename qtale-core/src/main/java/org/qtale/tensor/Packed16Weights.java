@@ -112,11 +112,11 @@ public abstract sealed class Packed16Weights implements LinearWeights permits BF
             for (int i = 0; i < 4; i++) {
                 widenRow(r + i, block, i * n);
             }
-            MatMulTiles.fourRows(block, 0, n, split, nTokens, out, rows, r);
+            MatMulTiles.fourRows(block, n, split, nTokens, out, rows, r);
         }
         for (; r < rowEnd; r++) {
             widenRow(r, block, 0);
-            MatMulTiles.oneRow(block, 0, n, split, nTokens, out, rows, r);
+            MatMulTiles.oneRow(block, n, split, nTokens, out, rows, r);
         }
         if ((cols & 1) != 0) {
             for (int t = 0; t < nTokens; t++) {
