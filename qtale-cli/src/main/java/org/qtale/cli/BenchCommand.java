@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.qtale.QtaleException;
 import org.qtale.bench.EndToEndBench;
+import org.qtale.format.AtomicFiles;
 import org.qtale.bench.ModelShapes;
 import org.qtale.tensor.DType;
 import picocli.CommandLine;
@@ -146,17 +147,8 @@ final class BenchCommand implements Callable<Integer> {
         return o;
     }
 
-    static void writeAtomically(Path file, String content) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, ".tmp-", ".json");
-        try {
-            Files.writeString(temp, content, StandardCharsets.UTF_8);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            Files.deleteIfExists(temp);
-            throw new QtaleException("Cannot write " + file + ": " + e.getMessage() + ".");
-        }
+    static void writeAtomically(Path file, String content) {
+        AtomicFiles.write(file, content.getBytes(StandardCharsets.UTF_8));
     }
 
 }

@@ -18,6 +18,7 @@ import org.qtale.tensor.Parallel;
 import org.qtale.tokenizer.Tokenizer;
 import org.qtale.train.corpus.ToyWorld;
 import org.qtale.train.nn.LlamaParameters;
+import org.qtale.train.TrainShapes;
 import org.qtale.train.nn.TrainingModel;
 import org.qtale.train.pretrain.PretrainJob;
 import org.qtale.train.pretrain.PretrainSettings;
@@ -92,7 +93,7 @@ final class DemoCommand implements Callable<Integer> {
                 say(err, "scoring " + PretrainJob.QUESTIONS + " held-out multiple-choice questions");
                 TrainingModel scoring = new TrainingModel(LlamaParameters.copyOf(model.config(), model.weights()), parallel);
                 questions = PretrainJob.QuestionReport.score(scoring, tokenizer, model.config().contextLength(),
-                        PretrainJob.questionSeed(CORPUS_SEED), PretrainJob.QUESTIONS);
+                        PretrainJob.questionSeed(CORPUS_SEED), PretrainJob.QUESTIONS, ToyWorld.families());
             }
             String prompt = samplePrompt();
             int[] promptTokens = tokenizer.encode(prompt, true);
@@ -106,8 +107,10 @@ final class DemoCommand implements Callable<Integer> {
                         cached ? "cached" : String.format(Locale.ROOT, "trained in %.0f s", trainSeconds));
                 PretrainCommand.printQuestions(out, questions);
                 out.println();
-                out.println("sample (greedy, generated text in bold):");
-                out.println("  " + prompt + "\u001b[1m" + sample.text() + "\u001b[0m");
+                out.println("sample (greedy; the generated text follows the prompt" + (System.console() != null
+                        && System.console().isTerminal() ? ", in bold" : "") + "):");
+                boolean terminal = System.console() != null && System.console().isTerminal();
+                out.println("  " + prompt + (terminal ? "\u001b[1m" + sample.text() + "\u001b[0m" : sample.text()));
                 out.println();
                 out.println("loss curve: " + modelDir.resolve(PretrainCommand.LOSS_CHART));
             }
@@ -137,7 +140,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     static String recipeKey(int steps) {
-        String recipe = String.join("|", SHAPE, CORPUS, Integer.toString(VOCAB), Integer.toString(steps),
+        String recipe = String.join("|", TrainShapes.get(SHAPE).toString(), CORPUS, Integer.toString(VOCAB), Integer.toString(steps),
                 Integer.toString(BATCH), Integer.toString(SEQ_LEN), Float.toString(LR), Long.toString(SEED), "v1");
         return SHAPE + "-" + Integer.toHexString(recipe.hashCode());
     }

@@ -35,7 +35,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--steps", required = true, paramLabel = "N", description = "Optimizer steps.")
     int steps;
 
-    @Option(names = "--batch", defaultValue = "16", paramLabel = "B", description = "Sequences per step (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "16", paramLabel = "B", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--seq-len", defaultValue = "128", paramLabel = "T", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")

@@ -28,12 +28,13 @@ final class Progress implements AutoCloseable {
         this.lastPrinted = System.nanoTime();
     }
 
-    /** A bar on a terminal (stderr, or the launcher says stderr is one), plain lines on {@code err} otherwise. */
+    /** A bar when stderr is a terminal, plain lines on {@code err} otherwise. */
     static Progress start(String task, long total, PrintWriter err) {
-        boolean terminal = System.console() != null || "1".equals(System.getenv("QTALE_STDERR_IS_TERMINAL"));
-        if (terminal && err == null) {
-            terminal = false;
-        }
+        // the launcher knows whether stderr is a terminal (it pipes stderr through a filter); run without it, the
+        // console tells whether this process talks to a terminal at all
+        String launcher = System.getenv("QTALE_STDERR_IS_TERMINAL");
+        boolean terminal = launcher != null ? launcher.equals("1")
+                : System.console() != null && System.console().isTerminal();
         if (terminal) {
             ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
                     .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)

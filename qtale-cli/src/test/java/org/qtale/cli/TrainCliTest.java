@@ -62,6 +62,31 @@ class TrainCliTest {
     }
 
     @Test
+    void aGivenTokenizerFileIsCopiedAndACheckpointNeverReplacesForeignFiles(@TempDir Path dir) throws IOException {
+        Path first = dir.resolve("first");
+        assertEquals(0, run("pretrain", "--corpus", SMALL_CORPUS, "--steps", "2", "--batch", "2", "--seq-len", "16",
+                "--vocab-size", "300", "--out", first.toString()).status());
+        Path tokenizer = Files.createDirectories(dir.resolve("tok")).resolve("my-tokenizer.json");
+        Files.copy(first.resolve("tokenizer.json"), tokenizer);
+        Path second = dir.resolve("second");
+        CliTest.Run r = run("pretrain", "--corpus", SMALL_CORPUS, "--steps", "2", "--batch", "2", "--seq-len", "16",
+                "--tokenizer", tokenizer.toString(), "--checkpoint", dir.resolve("ckpt").toString(),
+                "--checkpoint-every", "1", "--out", second.toString(), "--json");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(Files.readString(tokenizer), Files.readString(second.resolve("tokenizer.json")));
+        assertTrue(Files.isRegularFile(dir.resolve("ckpt").resolve("training_state.json")));
+        CliTest.Run generated = run("generate", "--model", second.toString(), "--max-tokens", "2", "--temperature", "0");
+        assertEquals(0, generated.status(), generated.err());
+
+        Path foreign = Files.createDirectories(dir.resolve("foreign"));
+        Files.writeString(foreign.resolve("notes.txt"), "keep me");
+        assertCleanError(run("pretrain", "--corpus", SMALL_CORPUS, "--steps", "2", "--checkpoint", foreign.toString(),
+                "--out", dir.resolve("third").toString()), "no training checkpoint");
+        assertEquals("keep me", Files.readString(foreign.resolve("notes.txt")));
+        assertFalse(Files.exists(dir.resolve("third")));
+    }
+
+    @Test
     void benchTrainReportsStepAndKernelRates(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("train.json");
         CliTest.Run r = run("bench", "train", "--shape", "tiny", "--steps", "1", "--batch", "2", "--seq-len", "16",

@@ -21,10 +21,40 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Moves the finished directory {@code fresh} to {@code target}, replacing what is there: the old directory is
+     * first renamed aside, so that {@code target} never holds a mix of old and new files, and deleted last.
+     */
+    public static void replaceDirectory(Path fresh, Path target) throws IOException {
+        Path old = null;
+        if (Files.exists(target)) {
+            old = Files.createTempDirectory(target.toAbsolutePath().getParent(), "." + target.getFileName() + ".old-");
+            Files.delete(old);
+            Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
+        if (old != null) {
+            deleteTree(old);
+        }
+    }
+
+    /** Deletes a directory and everything in it (nothing if it does not exist). */
+    public static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     /** Writes a temporary file beside {@code target} and renames it over the target. */
     public static void write(Path target, byte[] content) {
         Path temp = null;
         try {
+            Files.createDirectories(target.toAbsolutePath().getParent());
             temp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
             Files.write(temp, content);
             if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {

@@ -12,8 +12,8 @@ import org.qtale.tensor.VectorOps;
  *
  * <p>Each head is computed as whole-matrix products on {@link Gemm} ({@code S = Q Kᵀ}, {@code O = P' V} and, backward,
  * {@code dP = dO Vᵀ}, {@code dV = P'ᵀ dO}, {@code dQ = dS K}, {@code dK = dSᵀ Q}) over head slices copied into
- * contiguous scratch, so a short head costs no per-key calls; the products above the diagonal are computed and
- * ignored.
+ * contiguous scratch, so a short head costs no per-key calls; the causal products run by blocks of four rows over
+ * the part at or below the diagonal only.
  */
 public final class AttentionOp {
     static final float MASK_EPSILON = 1e-6f;

@@ -3,7 +3,7 @@ package org.qtale.train.nn;
 import org.qtale.tensor.Parallel;
 import org.qtale.tensor.VectorOps;
 
-/** Mean cross-entropy of next-token targets over the positions that are not ignored (target {@code -1}). */
+/** Cross-entropy of next-token targets, summed over the positions that are not ignored (target {@code -1}). */
 public final class CrossEntropyOp {
     public static final int IGNORE = -1;
 

@@ -5,10 +5,11 @@ import jdk.incubator.vector.VectorSpecies;
 import org.qtale.tensor.Parallel;
 
 /**
- * The two products of a linear layer's backward pass, {@code dx = dy · W} and {@code dW += dyᵀ · x}, as one kernel:
- * {@code C[i][j] += Σ_k A(k, i) · B[k][j]}, where {@code A(k, i) = a[i·aStrideI + k·aStrideK]} lets either product
- * read {@code dy} without transposing it. Register tiles of 4 rows of C by 4 vectors of columns keep sixteen
- * accumulators in registers, so each loaded B vector serves four rows and each broadcast A value four vectors.
+ * The matrix products of training as one kernel: {@code C[i][j] += Σ_k A(k, i) · B[k][j]}, where
+ * {@code A(k, i) = a[i·aStrideI + k·aStrideK]} lets a product read its left operand transposed or not without a copy
+ * (a linear layer's {@code y = x·Wᵀ}, {@code dx = dy·W} and {@code dW += dyᵀ·x}; attention's per-head products).
+ * Register tiles of 4 rows of C by 4 (or 1) vectors of columns keep the accumulators in registers, so each loaded B
+ * vector serves four rows and each broadcast A value several vectors; no lane sums are needed.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

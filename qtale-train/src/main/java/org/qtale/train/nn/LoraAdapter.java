@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 /**
  * A low-rank update of a linear layer, {@code W x + scale · B (A x)} with {@code A} of shape {@code rank × cols} and
  * {@code B} of shape {@code rows × rank}. As in D-LLM's code: A starts normal with standard deviation {@code 1/rank},
- * B at zero (so training starts from the base model), and the update is merged into W when the model is saved.
+ * B at zero (so training starts from the base model); {@link #mergeInto} folds the update into W for saving.
  */
 public record LoraAdapter(Param a, Param b, float scale) {
     public int rank() {

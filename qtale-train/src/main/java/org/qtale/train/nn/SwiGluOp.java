@@ -26,7 +26,12 @@ public final class SwiGluOp {
     /** {@code dg += da · u · σ(g)(1 + g(1 − σ(g)))} and {@code du += da · silu(g)}. */
     public static void backward(Parallel parallel, float[] dg, float[] du, float[] da, float[] g, float[] u, int rows,
             int width) {
-        parallel.forRange(rows, (start, end) -> backwardRange(dg, du, da, g, u, start * width, end * width));
+        // row by row, so that which elements take the scalar tail does not depend on how rows are split
+        parallel.forRange(rows, (start, end) -> {
+            for (int r = start; r < end; r++) {
+                backwardRange(dg, du, da, g, u, r * width, (r + 1) * width);
+            }
+        });
     }
 
     static void backwardRange(float[] dg, float[] du, float[] da, float[] g, float[] u, int from, int to) {

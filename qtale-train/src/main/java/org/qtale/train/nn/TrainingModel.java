@@ -8,9 +8,10 @@ import org.qtale.tensor.VectorOps;
 
 /**
  * The training forward and backward pass of a LLaMA model over a batch of equal-length sequences. The forward pass
- * computes what the engine's forward computes, with the same kernels, and keeps every activation the backward pass
- * needs; the backward pass walks the same steps in reverse, one explicit {@code backward} per op, and accumulates
- * into the parameters' gradients.
+ * computes the engine's function (a test compares the logits) with the engine's vector ops for norms, softmax,
+ * SwiGLU and RoPE, and {@link Gemm} for every matrix product; it keeps every activation the backward pass needs. The
+ * backward pass walks the same steps in reverse, one explicit {@code backward} per op, and accumulates into the
+ * gradients of the trainable parameters.
  */
 public final class TrainingModel {
     private final LlamaConfig config;

@@ -68,6 +68,9 @@ public final class ChoiceScorer {
             continuations[c] = tokenizer.encode(q.choices().get(c), false);
             longest = Math.max(longest, continuations[c].length);
         }
+        if (longest >= contextLength) {
+            throw new IllegalArgumentException("A choice of " + longest + " tokens does not fit a context of " + contextLength);
+        }
         int keep = Math.min(prompt.length, contextLength - longest);
         int promptStart = prompt.length - keep;
         int seqLen = keep + longest;
@@ -77,7 +80,7 @@ public final class ChoiceScorer {
             System.arraycopy(continuations[c], 0, tokens, c * seqLen + keep, continuations[c].length);
         }
         float[] logits = model.forward(tokens, choices, seqLen);
-        int vocab = tokenizer.vocabSize();
+        int vocab = model.parameters().config().vocabSize();
         double[] scores = new double[choices];
         for (int c = 0; c < choices; c++) {
             for (int i = 0; i < continuations[c].length; i++) {

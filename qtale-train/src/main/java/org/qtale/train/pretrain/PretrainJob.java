@@ -6,12 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.qtale.QtaleException;
+import org.qtale.format.AtomicFiles;
 import org.qtale.format.HfCheckpointWriter;
 import org.qtale.format.TokenizerFiles;
 import org.qtale.model.LlamaConfig;
@@ -53,11 +53,12 @@ public final class PretrainJob {
     /** Held-out multiple-choice accuracy on the built-in corpus, overall and per document family. */
     public record QuestionReport(ChoiceScorer.Accuracy overall, Map<String, ChoiceScorer.Accuracy> byFamily) {
         /** Scores {@code count} held-out questions of the built-in corpus (seeded apart from its documents). */
-        public static QuestionReport score(TrainingModel model, Tokenizer tokenizer, int contextLength, long seed, int count) {
+        public static QuestionReport score(TrainingModel model, Tokenizer tokenizer, int contextLength, long seed, int count,
+                List<String> families) {
             ChoiceScorer scorer = new ChoiceScorer(model, tokenizer, contextLength);
-            List<MultipleChoice> questions = ToyWorld.questions(seed, count);
+            List<MultipleChoice> questions = ToyWorld.questions(seed, count, families);
             Map<String, ChoiceScorer.Accuracy> byFamily = new LinkedHashMap<>();
-            for (String family : ToyWorld.families()) {
+            for (String family : families) {
                 List<MultipleChoice> subset = questions.stream().filter(q -> q.family().equals(family)).toList();
                 if (!subset.isEmpty()) {
                     byFamily.put(family, scorer.accuracy(subset));
@@ -95,6 +96,13 @@ public final class PretrainJob {
             throw new QtaleException("--seq-len " + request.settings().seqLen() + " exceeds the context of shape "
                     + shape.name() + " (" + shape.contextLength() + ").");
         }
+        if (request.checkpoint() != null) {
+            TrainingCheckpoint.checkUsable(request.checkpoint().toAbsolutePath());
+            Path checkpoint = request.checkpoint().toAbsolutePath().normalize();
+            if (checkpoint.startsWith(out) || out.startsWith(checkpoint)) {
+                throw new QtaleException("The checkpoint directory and the output directory must not contain each other.");
+            }
+        }
         CorpusSpec spec = CorpusSpec.parse(request.corpus());
         Corpus corpus = spec.load();
         reporter.log("corpus " + corpus.name() + ": " + corpus.train().size() + " training and "
@@ -117,11 +125,14 @@ public final class PretrainJob {
         QuestionReport questions = null;
         try (Parallel parallel = new Parallel(request.threads())) {
             Pretrainer pretrainer = new Pretrainer(params, data, request.settings(), parallel);
-            result = pretrainer.run(request.checkpoint(), reporter);
+            Map<String, String> identity = Map.of("corpus", spec.spec(), "shape", shape.toString(),
+                    "tokenizer", request.tokenizer() == null ? "trained, " + tokenizer.vocabSize() + " entries"
+                            : request.tokenizer().toAbsolutePath().normalize().toString());
+            result = pretrainer.run(request.checkpoint(), identity, reporter);
             if (spec instanceof CorpusSpec.ToyWorldSpec toy) {
                 reporter.log("scoring " + QUESTIONS + " held-out multiple-choice questions");
                 questions = QuestionReport.score(pretrainer.model(), tokenizer, config.contextLength(),
-                        questionSeed(toy.seed()), QUESTIONS);
+                        questionSeed(toy.seed()), QUESTIONS, toy.families());
             }
         }
         write(out, request, config, params, trained, tokenizer, result, questions, reporter);
@@ -143,7 +154,12 @@ public final class PretrainJob {
                 }
                 Files.write(model.resolve(SUMMARY_FILE), JSON.writerWithDefaultPrettyPrinter()
                         .writeValueAsBytes(summary(request, config, params, result, questions)));
-                reporter.finish(model, result);
+                try {
+                    reporter.finish(model, result);
+                } catch (RuntimeException | LinkageError | InternalError e) {
+                    // extras such as the loss chart must not cost the trained model
+                    reporter.log("could not add the extra files (" + e + "); the model is written without them");
+                }
                 replace(model, out, request.overwrite());
             } finally {
                 TrainingCheckpoint.deleteTree(staging);
@@ -153,17 +169,27 @@ public final class PretrainJob {
         }
     }
 
+    /**
+     * Puts the given tokenizer into the model directory as {@code tokenizer.json}: the opened file itself (gzip
+     * undone), the {@code tokenizer_config.json} beside it if any, or a llama2.c tokenizer converted.
+     */
     private static void copyTokenizer(Path tokenizer, Tokenizer loaded, Path model) throws IOException {
         if (loaded instanceof Llama2cTokenizer llama2c) {
             HfTokenizerWriter.write(llama2c, model);
             return;
         }
-        Path source = Files.isDirectory(tokenizer) ? tokenizer : tokenizer.getParent();
-        for (String name : new String[] {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
-            Path file = source.resolve(name);
-            if (Files.isRegularFile(file)) {
-                Files.copy(file, model.resolve(name));
+        Path source = tokenizer.toAbsolutePath();
+        Path file = Files.isDirectory(source) ? source.resolve("tokenizer.json") : source;
+        if (file.getFileName().toString().endsWith(".gz")) {
+            try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(file))) {
+                Files.copy(in, model.resolve("tokenizer.json"));
             }
+        } else {
+            Files.copy(file, model.resolve("tokenizer.json"));
+        }
+        Path config = file.getParent().resolve("tokenizer_config.json");
+        if (Files.isRegularFile(config)) {
+            Files.copy(config, model.resolve("tokenizer_config.json"));
         }
     }
 
@@ -219,10 +245,7 @@ public final class PretrainJob {
     }
 
     private static void replace(Path fresh, Path target, boolean overwrite) throws IOException {
-        if (Files.isDirectory(target)) {
-            checkOutput(target, overwrite);
-            TrainingCheckpoint.deleteTree(target);
-        }
-        Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
+        checkOutput(target, overwrite);
+        AtomicFiles.replaceDirectory(fresh, target);
     }
 }

@@ -3,6 +3,8 @@ package org.qtale.train.pretrain;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.qtale.QtaleException;
 import org.qtale.train.nn.CrossEntropyOp;
 import org.qtale.train.nn.LlamaParameters;
 import org.qtale.train.nn.TrainingModel;
@@ -42,11 +44,22 @@ public final class Pretrainer {
      * one every {@code checkpointEvery} steps.
      */
     public PretrainResult run(Path checkpointDir, PretrainListener listener) {
+        return run(checkpointDir, Map.of(), listener);
+    }
+
+    /**
+     * {@link #run(Path, PretrainListener)}, with {@code identity} (what the run trains on: corpus, shape, tokenizer)
+     * stored in the checkpoints and checked when resuming.
+     */
+    public PretrainResult run(Path checkpointDir, Map<String, String> identity, PretrainListener listener) {
         int start = 0;
+        if (checkpointDir != null) {
+            TrainingCheckpoint.checkUsable(checkpointDir);
+        }
         List<Double> losses = new ArrayList<>();
         List<PretrainResult.Evaluation> heldOut = new ArrayList<>();
         if (checkpointDir != null && TrainingCheckpoint.exists(checkpointDir)) {
-            TrainingCheckpoint.Progress progress = TrainingCheckpoint.restore(checkpointDir, optimizer, settings);
+            TrainingCheckpoint.Progress progress = TrainingCheckpoint.restore(checkpointDir, optimizer, settings, identity);
             start = progress.step();
             losses.addAll(progress.trainLosses());
             heldOut.addAll(progress.heldOut());
@@ -68,6 +81,10 @@ public final class Pretrainer {
                 trained += tokens.length;
             }
             double norm = GradientClipping.clip(optimizer.params(), settings.gradClip());
+            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+                throw new QtaleException("Training diverged at step " + (step + 1) + " (loss " + loss + ", gradient norm "
+                        + norm + "); lower the learning rate.");
+            }
             float lr = schedule.at(step);
             optimizer.step(lr);
             losses.add(loss);
@@ -82,7 +99,8 @@ public final class Pretrainer {
                 }
             }
             if (checkpointDir != null && settings.checkpointEvery() > 0 && ((step + 1) % settings.checkpointEvery() == 0 || last)) {
-                TrainingCheckpoint.save(checkpointDir, optimizer, new TrainingCheckpoint.Progress(step + 1, losses, heldOut), settings);
+                TrainingCheckpoint.save(checkpointDir, optimizer, new TrainingCheckpoint.Progress(step + 1, losses, heldOut),
+                        settings, identity);
                 listener.onCheckpoint(step + 1);
             }
         }

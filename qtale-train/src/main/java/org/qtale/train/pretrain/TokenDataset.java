@@ -9,13 +9,16 @@ import org.qtale.train.nn.CrossEntropyOp;
 /**
  * A corpus as two token streams, training and held-out, each the concatenation of its documents as
  * {@code BOS text EOS}. Training windows start where a document starts (so a question and the facts it asks about
- * arrive together), at documents drawn from a generator seeded by the run's seed and the step, so a resumed run
- * draws exactly the batches it would have drawn.
+ * arrive together) or, in a document longer than a window, at each further window's length into it, so every token
+ * is covered; windows are drawn by a generator seeded by the run's seed and the step, so a resumed run draws
+ * exactly the batches it would have drawn.
  */
 public final class TokenDataset {
     private final int[] train;
     private final int[] heldOut;
     private final int[] documentStarts;
+    private int[] cachedStarts;
+    private int cachedSeqLen;
 
     /** Streams without document boundaries: windows may start anywhere. */
     public TokenDataset(int[] train, int[] heldOut) {
@@ -69,18 +72,29 @@ public final class TokenDataset {
                     + (seqLen + 1) + ".");
         }
         SplittableRandom random = new SplittableRandom(seed ^ (step * 0x9E3779B97F4A7C15L) ^ (micro * 0xC2B2AE3D27D4EB4FL));
-        int usableStarts = documentStarts == null ? 0 : usableStarts(seqLen);
+        int[] starts = documentStarts == null ? null : windowStarts(seqLen);
         for (int b = 0; b < batch; b++) {
-            int start = usableStarts > 0 ? documentStarts[random.nextInt(usableStarts)] : random.nextInt(train.length - seqLen);
+            int start = starts != null && starts.length > 0 ? starts[random.nextInt(starts.length)]
+                    : random.nextInt(train.length - seqLen);
             copyWindow(train, start, seqLen, tokens, targets, b * seqLen);
         }
     }
 
-    /** How many document starts leave room for a whole window after them. */
-    private int usableStarts(int seqLen) {
-        int last = train.length - seqLen - 1;
-        int index = java.util.Arrays.binarySearch(documentStarts, last);
-        return index >= 0 ? index + 1 : -index - 1;
+    /** Window starts for {@code seqLen}: every document start and every {@code seqLen} tokens into a document. */
+    private int[] windowStarts(int seqLen) {
+        if (cachedStarts == null || cachedSeqLen != seqLen) {
+            IntList starts = new IntList();
+            int last = train.length - seqLen - 1;
+            for (int d = 0; d < documentStarts.length; d++) {
+                int end = d + 1 < documentStarts.length ? documentStarts[d + 1] : train.length;
+                for (int start = documentStarts[d]; start < end && start <= last; start += seqLen) {
+                    starts.add(start);
+                }
+            }
+            cachedStarts = starts.toArray();
+            cachedSeqLen = seqLen;
+        }
+        return cachedStarts;
     }
 
     /** Non-overlapping held-out windows of {@code seqLen} inputs, at most {@code limit}. */

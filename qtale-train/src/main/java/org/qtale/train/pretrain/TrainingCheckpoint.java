@@ -8,15 +8,14 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
 import java.util.stream.Stream;
 import org.qtale.QtaleException;
+import org.qtale.format.AtomicFiles;
 import org.qtale.format.Safetensors;
 import org.qtale.format.SafetensorsWriter;
 import org.qtale.format.WritableTensor;
@@ -26,8 +25,8 @@ import org.qtale.train.optim.AdamW;
 
 /**
  * Everything a stopped run needs to continue to the same result: parameter values, the optimizer's moments and step,
- * the step reached and the losses so far. Written into a fresh sibling directory and moved into place, so a crash
- * while writing leaves the previous checkpoint intact.
+ * the step reached and the losses so far. Written into a fresh sibling directory and moved into place (the previous
+ * one renamed aside first), so the checkpoint directory never holds a half-written state.
  */
 public final class TrainingCheckpoint {
     static final String TENSORS = "training_state.safetensors";
@@ -41,11 +40,32 @@ public final class TrainingCheckpoint {
     private TrainingCheckpoint() {
     }
 
+    /**
+     * Refuses a checkpoint path that holds something else (a file, or a directory with other files), since the
+     * first checkpoint replaces the directory.
+     */
+    public static void checkUsable(Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new QtaleException("The checkpoint path " + dir + " is a file; name a new or empty directory.");
+        }
+        if (Files.isDirectory(dir) && !exists(dir)) {
+            try (Stream<Path> entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new QtaleException("The checkpoint directory " + dir + " holds other files and no training "
+                            + "checkpoint; name a new or empty directory.");
+                }
+            } catch (IOException e) {
+                throw QtaleException.cannotRead("the checkpoint directory", dir, e);
+            }
+        }
+    }
+
     public static boolean exists(Path dir) {
         return Files.isRegularFile(dir.resolve(STATE)) && Files.isRegularFile(dir.resolve(TENSORS));
     }
 
-    public static void save(Path dir, AdamW optimizer, Progress progress, PretrainSettings settings) {
+    public static void save(Path dir, AdamW optimizer, Progress progress, PretrainSettings settings,
+            Map<String, String> identity) {
         Path target = dir.toAbsolutePath().normalize();
         SequencedMap<String, WritableTensor> tensors = new LinkedHashMap<>();
         List<Param> params = optimizer.params();
@@ -60,6 +80,7 @@ public final class TrainingCheckpoint {
         state.put("step", progress.step());
         state.put("optimizer_steps", optimizer.steps());
         state.set("settings", JSON.valueToTree(settings));
+        state.set("identity", JSON.valueToTree(identity));
         ArrayNode losses = state.putArray("train_losses");
         progress.trainLosses().forEach(losses::add);
         ArrayNode heldOut = state.putArray("held_out");
@@ -72,7 +93,7 @@ public final class TrainingCheckpoint {
             try {
                 SafetensorsWriter.write(temp.resolve(TENSORS), tensors, Map.of("format", "qtale-training-state"));
                 Files.write(temp.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
-                replace(temp, target);
+                AtomicFiles.replaceDirectory(temp, target);
             } finally {
                 deleteTree(temp);
             }
@@ -82,16 +103,22 @@ public final class TrainingCheckpoint {
     }
 
     /**
-     * Restores parameter values and optimizer state in place and returns the progress; the settings must be those the
-     * checkpoint was written with (apart from the total step count, which a resumed run may extend).
+     * Restores parameter values and optimizer state in place and returns the progress; the settings and the run's
+     * identity (corpus, shape, tokenizer) must be those the checkpoint was written with.
      */
-    public static Progress restore(Path dir, AdamW optimizer, PretrainSettings settings) {
+    public static Progress restore(Path dir, AdamW optimizer, PretrainSettings settings, Map<String, String> identity) {
         try (Arena arena = Arena.ofConfined()) {
             JsonNode state = JSON.readTree(dir.resolve(STATE).toFile());
             PretrainSettings saved = JSON.treeToValue(state.get("settings"), PretrainSettings.class);
-            if (!saved.withSteps(settings.steps()).equals(settings)) {
+            if (!saved.equals(settings)) {
                 throw new QtaleException("The checkpoint in " + dir + " was written with other settings (" + saved
                         + "); resume with the same ones.");
+            }
+            Map<String, String> savedIdentity = JSON.convertValue(state.get("identity"),
+                    JSON.getTypeFactory().constructMapType(Map.class, String.class, String.class));
+            if (!identity.equals(savedIdentity)) {
+                throw new QtaleException("The checkpoint in " + dir + " belongs to another run (" + savedIdentity
+                        + "); resume with the same corpus, shape and tokenizer.");
             }
             Safetensors tensors = Safetensors.open(dir.resolve(TENSORS), arena);
             List<Param> params = optimizer.params();
@@ -119,27 +146,7 @@ public final class TrainingCheckpoint {
         }
     }
 
-    private static void replace(Path fresh, Path target) throws IOException {
-        Path old = null;
-        if (Files.exists(target)) {
-            old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old-");
-            Files.delete(old);
-            Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-        }
-        Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
-        if (old != null) {
-            deleteTree(old);
-        }
-    }
-
     static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
+        AtomicFiles.deleteTree(dir);
     }
 }

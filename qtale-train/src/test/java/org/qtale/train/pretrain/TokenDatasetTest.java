@@ -3,6 +3,7 @@ package org.qtale.train.pretrain;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ class TokenDatasetTest {
             "where is ben? in the shop.", "two and three make five.", "the sun was warm and the sky was clear.");
 
     @Test
-    void windowsStartAtDocumentsAndTargetsAreTheNextTokens() {
+    void targetsAreTheNextTokensAndBatchesAreReproducible() {
         TrainedBpe bpe = new BpeTrainer(300).train(DOCS);
         TokenDataset data = TokenDataset.encode(bpe.tokenizer(), DOCS, DOCS.subList(0, 2));
         int seqLen = 6;
@@ -23,7 +24,6 @@ class TokenDatasetTest {
         for (int step = 0; step < 20; step++) {
             data.trainingBatch(5, step, 0, 4, seqLen, tokens, targets);
             for (int b = 0; b < 4; b++) {
-                assertEquals(bpe.bos(), tokens[b * seqLen], "a window starts at a document's BOS");
                 for (int t = 0; t + 1 < seqLen; t++) {
                     assertEquals(tokens[b * seqLen + t + 1], targets[b * seqLen + t]);
                 }
@@ -34,6 +34,25 @@ class TokenDatasetTest {
         assertArrayEquals(tokens, again, "the same seed and step draw the same windows");
         data.trainingBatch(5, 19, 1, 4, seqLen, again, new int[targets.length]);
         assertFalse(java.util.Arrays.equals(tokens, again), "another micro-batch draws other windows");
+    }
+
+    @Test
+    void windowsAlsoStartInsideDocumentsLongerThanAWindow() {
+        String longDocument = "the fox lives in the cave and the owl likes seeds and the sun was warm all day long";
+        List<String> docs = List.of(longDocument, "two and three make five.");
+        TrainedBpe bpe = new BpeTrainer(300).train(docs);
+        TokenDataset data = TokenDataset.encode(bpe.tokenizer(), docs, docs);
+        int seqLen = 4;
+        int[] tokens = new int[seqLen];
+        java.util.Set<Integer> firstTokens = new java.util.HashSet<>();
+        for (int step = 0; step < 200; step++) {
+            data.trainingBatch(1, step, 0, 1, seqLen, tokens, new int[seqLen]);
+            firstTokens.add(tokens[0]);
+        }
+        int[] encoded = bpe.tokenizer().encode(longDocument, false);
+        assertTrue(encoded.length > 2 * seqLen, "the document spans several windows");
+        assertTrue(firstTokens.contains(bpe.bos()));
+        assertTrue(firstTokens.contains(encoded[seqLen - 1]), "a window starts one window into the document");
     }
 
     @Test
