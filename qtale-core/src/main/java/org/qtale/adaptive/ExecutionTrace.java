@@ -1,0 +1,90 @@
+package org.qtale.adaptive;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * Which layers ran for which tokens, in the order tokens were processed, and what that saved: execution ratios
+ * (overall, per layer, per token; over all layers or only the routed ones), and the KV-cache entries not written.
+ */
+public final class ExecutionTrace {
+    private final int layers;
+    private final int startLayer;
+    private final List<BitSet> executed = new ArrayList<>();
+
+    /** @param startLayer layers below it always run (they count as executed in the "all layers" ratios) */
+    public ExecutionTrace(int layers, int startLayer) {
+        this.layers = layers;
+        this.startLayer = Math.min(startLayer, layers);
+    }
+
+    /** Starts the record of the next token; returns its index. */
+    public int addToken() {
+        executed.add(new BitSet(layers));
+        return executed.size() - 1;
+    }
+
+    public void record(int token, int layer, boolean ran) {
+        executed.get(token).set(layer, ran);
+    }
+
+    public boolean executed(int token, int layer) {
+        return executed.get(token).get(layer);
+    }
+
+    public int tokens() {
+        return executed.size();
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    /** Layers that ran for a token. */
+    public int layersRun(int token) {
+        return executed.get(token).cardinality();
+    }
+
+    /** Fraction of (token, layer) pairs that ran, over all layers or only the routed ones. */
+    public double executionRatio(boolean routedOnly) {
+        int from = routedOnly ? startLayer : 0;
+        long total = (long) tokens() * (layers - from);
+        if (total == 0) {
+            return 1.0;
+        }
+        long ran = 0;
+        for (BitSet b : executed) {
+            ran += b.get(from, layers).cardinality();
+        }
+        return (double) ran / total;
+    }
+
+    /** Fraction of tokens that ran {@code layer}. */
+    public double layerRatio(int layer) {
+        if (tokens() == 0) {
+            return 1.0;
+        }
+        int ran = 0;
+        for (BitSet b : executed) {
+            if (b.get(layer)) {
+                ran++;
+            }
+        }
+        return (double) ran / tokens();
+    }
+
+    /** Fraction of layers a token ran, over all layers or only the routed ones. */
+    public double tokenRatio(int token, boolean routedOnly) {
+        int from = routedOnly ? startLayer : 0;
+        if (layers == from) {
+            return 1.0;
+        }
+        return (double) executed.get(token).get(from, layers).cardinality() / (layers - from);
+    }
+
+    /** Fraction of KV-cache entries (one per token and layer) that skipped layers did not write. */
+    public double kvSavedRatio() {
+        return 1.0 - executionRatio(false);
+    }
+}
