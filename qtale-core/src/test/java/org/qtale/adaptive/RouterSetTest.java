@@ -1,0 +1,53 @@
+package org.qtale.adaptive;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.qtale.format.HfCheckpointWriter;
+import org.qtale.format.Llama2cCheckpoint;
+import org.qtale.format.ModelLoader;
+import org.qtale.model.LlamaModel;
+import org.qtale.tensor.DType;
+import org.qtale.testing.SharedData;
+
+class RouterSetTest {
+    @Test
+    void routersTravelWithTheCheckpointAndAPlainCheckpointHasNone(@TempDir Path dir) {
+        try (LlamaModel model = Llama2cCheckpoint.load(SharedData.file("models/aidreams260K/aidreams260K.bin"))) {
+            RouterConfig config = new RouterConfig(16, 2, 2, 0.4f);
+            RouterSet routers = RouterSet.initial(model.config(), config);
+            SplittableRandom random = new SplittableRandom(1);
+            for (Router r : routers.routers()) {
+                if (r != null) {
+                    for (int i = 0; i < r.w1().length; i++) {
+                        r.w1()[i] = (float) random.nextGaussian();
+                    }
+                }
+            }
+            Path plain = dir.resolve("plain");
+            HfCheckpointWriter.write(model, plain, HfCheckpointWriter.Options.of(DType.F32));
+            assertTrue(RouterSet.load(plain).isEmpty(), "no qtale block: dense");
+
+            Path routed = dir.resolve("routed");
+            HfCheckpointWriter.write(model, routed, HfCheckpointWriter.Options.of(DType.F32)
+                    .withExtraTensors(routers.tensors()).withExtraConfig(routers.configBlock()));
+            RouterSet loaded = RouterSet.load(routed).orElseThrow();
+            assertEquals(config, loaded.config());
+            assertNull(loaded.router(0));
+            assertNull(loaded.router(1));
+            for (int l = 2; l < model.config().nLayers(); l++) {
+                assertArrayEquals(routers.router(l).w1(), loaded.router(l).w1());
+                assertArrayEquals(routers.router(l).b2(), loaded.router(l).b2());
+            }
+            try (LlamaModel again = ModelLoader.loadModel(routed)) {
+                assertEquals(model.config().nLayers(), again.config().nLayers(), "the engine still loads it");
+            }
+        }
+    }
+}
