@@ -1,6 +1,8 @@
 package org.qtale.model;
 
 import org.qtale.QtaleException;
+import org.qtale.adaptive.ExecutionPolicy;
+import org.qtale.adaptive.ExecutionTrace;
 import org.qtale.tensor.Parallel;
 
 /**
@@ -23,7 +25,13 @@ public final class InferenceState {
     final float[] ropeSin;
     final float[] scratch;
     final float[] logits;
+    /** Per row of the batch: whether it executes the current layer. */
+    final boolean[] runs;
+    /** Rows saved before a layer that some rows skip, to restore the skipping ones. */
+    final float[] saved;
     int position;
+    ExecutionPolicy policy;
+    ExecutionTrace trace;
 
     InferenceState(LlamaConfig c, Parallel parallel, int capacity, int maxBatch) {
         if (capacity < 1 || capacity > c.contextLength()) {
@@ -48,6 +56,22 @@ public final class InferenceState {
         this.ropeSin = new float[maxBatch * c.headDim()];
         this.scratch = new float[Math.max(c.qDim(), c.kvDim())];
         this.logits = new float[c.vocabSize()];
+        this.runs = new boolean[maxBatch];
+        this.saved = new float[maxBatch * c.dim()];
+    }
+
+    /** How routed layers decide for this sequence (ignored by a model without routers). */
+    public void setPolicy(ExecutionPolicy policy) {
+        this.policy = policy;
+    }
+
+    public ExecutionPolicy policy() {
+        return policy;
+    }
+
+    /** Which layers ran for each token so far, or null for a model without routers. */
+    public ExecutionTrace trace() {
+        return trace;
     }
 
     /** Positions already in the KV cache; the next token goes to this position. */
@@ -57,6 +81,10 @@ public final class InferenceState {
 
     public int capacity() {
         return cache.capacity();
+    }
+
+    public KvCache cache() {
+        return cache;
     }
 
     public int maxBatch() {

@@ -1,6 +1,10 @@
 package org.qtale.model;
 
 import org.qtale.QtaleException;
+import org.qtale.adaptive.ExecutionPolicy;
+import org.qtale.adaptive.ExecutionTrace;
+import org.qtale.adaptive.Router;
+import org.qtale.adaptive.RouterSet;
 import org.qtale.tensor.Linear;
 import org.qtale.tensor.LinearWeights;
 import org.qtale.tensor.Parallel;
@@ -16,11 +20,19 @@ public final class LlamaModel implements AutoCloseable {
     private final LlamaWeights weights;
     private final Rope rope;
     private final AutoCloseable resources;
+    private final RouterSet routers;
 
     /**
      * @param resources released by {@link #close()} (the arena of memory-mapped files), or null
      */
     public LlamaModel(LlamaConfig config, LlamaWeights weights, AutoCloseable resources) {
+        this(config, weights, resources, null);
+    }
+
+    /**
+     * @param routers D-LLM routers in front of the routed layers, or null for a dense model
+     */
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, AutoCloseable resources, RouterSet routers) {
         if (weights.layers().size() != config.nLayers()) {
             throw new QtaleException("The configuration names " + config.nLayers() + " layers but the checkpoint has "
                     + weights.layers().size() + ".");
@@ -29,6 +41,16 @@ public final class LlamaModel implements AutoCloseable {
         this.weights = weights;
         this.rope = new Rope(config);
         this.resources = resources;
+        this.routers = routers;
+        if (routers != null && routers.routers().length != config.nLayers()) {
+            throw new QtaleException("The model has " + config.nLayers() + " layers but " + routers.routers().length
+                    + " router slots.");
+        }
+    }
+
+    /** The routers, or null for a dense model. */
+    public RouterSet routers() {
+        return routers;
     }
 
     public LlamaConfig config() {
@@ -41,7 +63,12 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A fresh state for a sequence of up to {@code capacity} positions, prefilled {@code maxBatch} tokens at a time. */
     public InferenceState newState(Parallel parallel, int capacity, int maxBatch) {
-        return new InferenceState(config, parallel, capacity, maxBatch);
+        InferenceState state = new InferenceState(config, parallel, capacity, maxBatch);
+        if (routers != null) {
+            state.policy = ExecutionPolicy.threshold(routers.config().defaultThreshold());
+            state.trace = new ExecutionTrace(config.nLayers(), routers.config().startLayer());
+        }
+        return state;
     }
 
     /**
@@ -75,9 +102,31 @@ public final class LlamaModel implements AutoCloseable {
             weights.tokenEmbedding().copyRow(token, s.x, t * dim);
         }
         rope.tables(s.position, batch, s.ropeCos, s.ropeSin);
+        int firstTraced = s.trace == null ? -1 : s.trace.tokens();
+        if (s.trace != null) {
+            for (int t = 0; t < batch; t++) {
+                s.trace.addToken();
+            }
+        }
         for (int layer = 0; layer < config.nLayers(); layer++) {
+            int running = decide(layer, s, batch, firstTraced);
+            if (running == 0) {
+                continue;
+            }
+            boolean partial = running < batch;
+            if (partial) {
+                System.arraycopy(s.x, 0, s.saved, 0, batch * dim);
+            }
             attention(layer, s, batch);
             ffn(layer, s, batch);
+            if (partial) {
+                // a skipping row leaves the layer with its input unchanged, bit for bit
+                for (int t = 0; t < batch; t++) {
+                    if (!s.runs[t]) {
+                        System.arraycopy(s.saved, t * dim, s.x, t * dim, dim);
+                    }
+                }
+            }
         }
         s.position += batch;
         if (!wantLogits) {
@@ -86,6 +135,34 @@ public final class LlamaModel implements AutoCloseable {
         VectorOps.rmsNorm(s.xb, 0, s.x, (batch - 1) * dim, weights.finalNorm(), config.normEps(), dim);
         weights.output().apply(s.parallel, s.xb, 1, s.logits);
         return s.logits;
+    }
+
+    /**
+     * Decides for every row of the batch whether it executes {@code layer} (into {@code s.runs}) and returns how many
+     * do. Layers without a router, the reserved first positions and a dense policy always execute.
+     */
+    private int decide(int layer, InferenceState s, int batch, int firstTraced) {
+        Router router = routers == null ? null : routers.router(layer);
+        boolean routed = router != null && !(s.policy instanceof ExecutionPolicy.Dense);
+        int running = 0;
+        float[] hidden = routed ? new float[router.width()] : null;
+        float[] lanes = routed ? VectorOps.laneScratch() : null;
+        for (int t = 0; t < batch; t++) {
+            boolean runs = true;
+            if (routed && s.position + t >= routers.config().reservedTokens()) {
+                float gap = router.logitGap(s.x, t * config.dim(), hidden, lanes);
+                runs = s.policy.executes(Router.probability(gap));
+            }
+            s.runs[t] = runs;
+            s.cache.setExecuted(layer, s.position + t, runs);
+            if (s.trace != null) {
+                s.trace.record(firstTraced + t, layer, runs);
+            }
+            if (runs) {
+                running++;
+            }
+        }
+        return running;
     }
 
     /** {@code x += wo · attend(rope(wq · h), rope(wk · h), wv · h)} with {@code h = rmsnorm(x)}, for each token. */
@@ -119,30 +196,44 @@ public final class LlamaModel implements AutoCloseable {
         int heads = config.nHeads();
         s.parallel.forRange(batch * heads, (start, end) -> {
             for (int i = start; i < end; i++) {
-                attendOneHead(s, keyCache, valueCache, i / heads, i % heads);
+                attendOneHead(s, layer, keyCache, valueCache, i / heads, i % heads);
             }
         });
         w.wo().apply(s.parallel, s.attention, batch, s.xb);
         VectorOps.add(s.xb, 0, s.x, 0, batch * dim);
     }
 
-    /** Causal softmax attention of one query head of token {@code t} over positions {@code [0, position + t]}. */
-    private void attendOneHead(InferenceState s, float[] keyCache, float[] valueCache, int t, int head) {
+    /**
+     * Causal softmax attention of one query head of token {@code t} over the positions in {@code [0, position + t]}
+     * that executed this layer (all of them in a dense model).
+     */
+    private void attendOneHead(InferenceState s, int layer, float[] keyCache, float[] valueCache, int t, int head) {
         int headDim = config.headDim();
         int kvDim = config.kvDim();
         int kvHead = head / (config.nHeads() / config.nKvHeads());
         int queryOffset = t * config.qDim() + head * headDim;
         int positions = s.position + t + 1;
-        float[] scores = new float[positions];
+        int[] visible = new int[positions];
+        int count = 0;
+        for (int p = 0; p < positions; p++) {
+            if (s.cache.executed(layer, p)) {
+                visible[count++] = p;
+            }
+        }
+        float[] scores = new float[count];
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] lanes = VectorOps.laneScratch();
-        for (int p = 0; p < positions; p++) {
-            scores[p] = VectorOps.dot(s.q, queryOffset, keyCache, p * kvDim + kvHead * headDim, headDim, lanes) * scale;
+        for (int i = 0; i < count; i++) {
+            int p = visible[i];
+            scores[i] = VectorOps.dot(s.q, queryOffset, keyCache, p * kvDim + kvHead * headDim, headDim, lanes) * scale;
         }
-        VectorOps.softmax(scores, 0, positions);
         java.util.Arrays.fill(s.attention, queryOffset, queryOffset + headDim, 0f);
-        for (int p = 0; p < positions; p++) {
-            VectorOps.axpy(scores[p], valueCache, p * kvDim + kvHead * headDim, s.attention, queryOffset, headDim);
+        if (count == 0) {
+            return; // a query that skips this layer, among keys that all skipped it: its output is discarded
+        }
+        VectorOps.softmax(scores, 0, count);
+        for (int i = 0; i < count; i++) {
+            VectorOps.axpy(scores[i], valueCache, visible[i] * kvDim + kvHead * headDim, s.attention, queryOffset, headDim);
         }
     }
 
