@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.qtale.QtaleException;
+import org.qtale.adaptive.ExecutionPolicy;
 import org.qtale.model.GenerationResult;
 import org.qtale.model.GenerationSettings;
 import org.qtale.model.Generator;
@@ -57,6 +58,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of streaming text.")
     boolean json;
 
+    @Option(names = "--threshold", paramLabel = "θ",
+            description = "With routers: a routed layer runs iff p_exec >= θ (default: the checkpoint's, 0.5 is D-LLM's argmax).")
+    Float threshold;
+
     @Override
     public Integer call() {
         validate();
@@ -73,6 +78,9 @@ final class GenerateCommand implements Callable<Integer> {
             }
             int capacity = (int) Math.min(context, (long) promptTokens.length + maxTokens);
             InferenceState state = model.newState(parallel, Math.max(capacity, 1), batch);
+            if (threshold != null) {
+                state.setPolicy(ExecutionPolicy.threshold(threshold));
+            }
             GenerationSettings settings = new GenerationSettings(maxTokens, temperature, topP, topK, actualSeed,
                     tokenizer.stopTokens());
             GenerationResult result = Generator.generate(model, state, tokenizer, promptTokens, settings, (id, text) -> {
@@ -82,12 +90,24 @@ final class GenerateCommand implements Callable<Integer> {
                 }
             });
             if (json) {
-                out.println(Json.write(toJson(result, actualSeed)));
+                ObjectNode report = toJson(result, actualSeed);
+                // a model without routers runs dense: every layer for every token
+                boolean routed = state.trace() != null;
+                report.put("execution_ratio", routed ? state.trace().executionRatio(false) : 1.0);
+                report.put("routed_execution_ratio", routed ? state.trace().executionRatio(true) : 1.0);
+                report.put("flops_ratio", routed ? state.trace().flopsRatio() : 1.0);
+                report.put("kv_saved_ratio", routed ? state.trace().kvSavedRatio() : 0.0);
+                out.println(Json.write(report));
             } else {
                 out.println();
                 err.printf(Locale.ROOT, "prompt tokens: %d, generated tokens: %d, prefill: %.1f tok/s, decode: %.1f tok/s, seed: %d%n",
                         result.promptTokens().length, result.tokens().length, result.prefillTokensPerSecond(),
                         result.decodeTokensPerSecond(), actualSeed);
+                if (state.trace() != null) {
+                    err.printf(Locale.ROOT, "execution ratio: %.3f (routed layers %.3f), FLOPs ratio %.3f, KV entries saved %.3f%n",
+                            state.trace().executionRatio(false), state.trace().executionRatio(true),
+                            state.trace().flopsRatio(), state.trace().kvSavedRatio());
+                }
             }
             out.flush();
             err.flush();
@@ -118,6 +138,9 @@ final class GenerateCommand implements Callable<Integer> {
         }
         if (topK < 0) {
             throw new CommandLine.ParameterException(cl, "--top-k must be >= 0, got " + topK + ".");
+        }
+        if (threshold != null && !(threshold >= 0 && threshold <= 1)) {
+            throw new CommandLine.ParameterException(cl, "--threshold must be in [0, 1], got " + threshold + ".");
         }
         if (batch < 1) {
             throw new CommandLine.ParameterException(cl, "--batch must be >= 1, got " + batch + ".");

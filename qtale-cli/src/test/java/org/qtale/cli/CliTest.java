@@ -155,6 +155,35 @@ class CliTest {
 
     /** The benchmark's JSON contract on the smallest shape (speed itself is never asserted). */
     @Test
+    void generateWithRoutersReportsWhatTheThresholdSaved(@TempDir Path dir) throws IOException {
+        Path routed = dir.resolve("routed");
+        try (org.qtale.model.LlamaModel model = org.qtale.format.Llama2cCheckpoint.load(Path.of(aidreams()))) {
+            org.qtale.adaptive.RouterSet routers = org.qtale.adaptive.RouterSet.initial(model.config(),
+                    org.qtale.adaptive.RouterConfig.defaults(model.config().dim()));
+            org.qtale.format.HfCheckpointWriter.write(model, routed,
+                    org.qtale.format.HfCheckpointWriter.Options.of(org.qtale.tensor.DType.F32)
+                            .withExtraTensors(routers.tensors()).withExtraConfig(routers.configBlock()));
+        }
+        org.qtale.tokenizer.HfTokenizerWriter.write(org.qtale.tokenizer.Llama2cTokenizer.load(
+                SharedData.file("models/aidreams260K/tok512.bin"), 512), routed);
+        String[] base = {"generate", "--model", routed.toString(), "--temperature", "0", "--max-tokens", "8", "--json"};
+        JsonNode argmax = Json.MAPPER.readTree(run(concat(base, "--threshold", "0.5")).out());
+        assertEquals(1.0, argmax.get("execution_ratio").asDouble(), 1e-12, "initial routers: p_exec 0.87 >= 0.5");
+        assertEquals(1.0, argmax.get("flops_ratio").asDouble(), 0.05, "routers cost a little");
+        Run skipRun = run(concat(base, "--threshold", "1"));
+        assertEquals(0, skipRun.status(), skipRun.err());
+        JsonNode skip = Json.MAPPER.readTree(skipRun.out());
+        assertTrue(skip.get("execution_ratio").asDouble() < 0.7, skipRun.out());
+        assertTrue(skip.get("flops_ratio").asDouble() < 0.7, skipRun.out());
+        assertTrue(skip.get("kv_saved_ratio").asDouble() > 0.3, skipRun.out());
+        JsonNode dense = Json.MAPPER.readTree(run("generate", "--model", aidreams(), "--temperature", "0",
+                "--max-tokens", "4", "--json").out());
+        assertEquals(1.0, dense.get("execution_ratio").asDouble());
+        assertEquals(0.0, dense.get("kv_saved_ratio").asDouble());
+        assertCleanError(run(concat(base, "--threshold", "2")), "--threshold");
+    }
+
+    @Test
     void benchWritesItsJsonReport(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("bench.json");
         Run r = run("bench", "--shape", "tiny", "--dtype", "f32,bf16", "--prompt", "8", "--gen", "4", "--threads", "1",

@@ -12,6 +12,8 @@ public final class ExecutionTrace {
     private final int layers;
     private final int startLayer;
     private final List<BitSet> executed = new ArrayList<>();
+    private double flops;
+    private double denseFlops;
 
     /** @param startLayer layers below it always run (they count as executed in the "all layers" ratios) */
     public ExecutionTrace(int layers, int startLayer) {
@@ -81,6 +83,20 @@ public final class ExecutionTrace {
             return 1.0;
         }
         return (double) executed.get(token).get(from, layers).cardinality() / (layers - from);
+    }
+
+    /** Adds the floating-point operations one token spent ({@code actual}) and would spend dense ({@code dense}). */
+    public void addFlops(double actual, double dense) {
+        flops += actual;
+        denseFlops += dense;
+    }
+
+    /**
+     * Operations spent over the dense model's, counting the layers' matrices and the routers (not attention's score
+     * products, nor the embedding and output head, which every token pays alike).
+     */
+    public double flopsRatio() {
+        return denseFlops == 0 ? 1.0 : flops / denseFlops;
     }
 
     /** Fraction of KV-cache entries (one per token and layer) that skipped layers did not write. */

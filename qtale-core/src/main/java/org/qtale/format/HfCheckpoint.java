@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.qtale.QtaleException;
+import org.qtale.adaptive.RouterSet;
 import org.qtale.model.LayerWeights;
 import org.qtale.model.LlamaConfig;
 import org.qtale.model.LlamaModel;
@@ -53,7 +54,8 @@ public final class HfCheckpoint {
         Arena arena = Arena.ofShared();
         try {
             Safetensors tensors = Safetensors.openDirectory(dir, arena);
-            return new LlamaModel(config.llama(), weights(tensors, config.llama()), arena);
+            RouterSet routers = RouterSet.load(dir).orElse(null);
+            return new LlamaModel(config.llama(), weights(tensors, config.llama()), arena, routers);
         } catch (RuntimeException e) {
             arena.close();
             throw e;

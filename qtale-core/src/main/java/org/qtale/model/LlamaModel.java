@@ -110,6 +110,9 @@ public final class LlamaModel implements AutoCloseable {
         }
         for (int layer = 0; layer < config.nLayers(); layer++) {
             int running = decide(layer, s, batch, firstTraced);
+            if (s.trace != null) {
+                countFlops(layer, s, batch);
+            }
             if (running == 0) {
                 continue;
             }
@@ -135,6 +138,24 @@ public final class LlamaModel implements AutoCloseable {
         VectorOps.rmsNorm(s.xb, 0, s.x, (batch - 1) * dim, weights.finalNorm(), config.normEps(), dim);
         weights.output().apply(s.parallel, s.xb, 1, s.logits);
         return s.logits;
+    }
+
+    /**
+     * Adds to the trace the multiply-adds (x2) of this layer's matrices for the rows that run, and of its router for
+     * the rows it was evaluated on, against the dense model's.
+     */
+    private void countFlops(int layer, InferenceState s, int batch) {
+        LayerWeights w = weights.layers().get(layer);
+        double layerFlops = 2.0 * ((double) w.wq().rows() * w.wq().cols() + (double) w.wk().rows() * w.wk().cols()
+                + (double) w.wv().rows() * w.wv().cols() + (double) w.wo().rows() * w.wo().cols()
+                + (double) w.gate().rows() * w.gate().cols() + (double) w.up().rows() * w.up().cols()
+                + (double) w.down().rows() * w.down().cols());
+        Router router = routers.router(layer);
+        double routerFlops = router == null || s.policy instanceof ExecutionPolicy.Dense ? 0
+                : 2.0 * (router.width() * (double) config.dim() + 2.0 * router.width());
+        for (int t = 0; t < batch; t++) {
+            s.trace.addFlops((s.runs[t] ? layerFlops : 0) + routerFlops, layerFlops);
+        }
     }
 
     /**
