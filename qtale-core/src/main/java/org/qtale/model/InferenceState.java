@@ -29,6 +29,8 @@ public final class InferenceState {
     final boolean[] runs;
     /** Rows saved before a layer that some rows skip, to restore the skipping ones. */
     final float[] saved;
+    /** For each row the layer computes, its index in the batch (rows that skip are left out). */
+    final int[] batchRow;
     int position;
     ExecutionPolicy policy;
     ExecutionTrace trace;
@@ -58,6 +60,7 @@ public final class InferenceState {
         this.logits = new float[c.vocabSize()];
         this.runs = new boolean[maxBatch];
         this.saved = new float[maxBatch * c.dim()];
+        this.batchRow = new int[maxBatch];
     }
 
     /** How routed layers decide for this sequence (ignored by a model without routers). */

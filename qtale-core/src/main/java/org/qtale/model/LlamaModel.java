@@ -116,18 +116,33 @@ public final class LlamaModel implements AutoCloseable {
             if (running == 0) {
                 continue;
             }
-            boolean partial = running < batch;
-            if (partial) {
-                System.arraycopy(s.x, 0, s.saved, 0, batch * dim);
-            }
-            attention(layer, s, batch);
-            ffn(layer, s, batch);
-            if (partial) {
-                // a skipping row leaves the layer with its input unchanged, bit for bit
+            if (running == batch) {
                 for (int t = 0; t < batch; t++) {
-                    if (!s.runs[t]) {
-                        System.arraycopy(s.saved, t * dim, s.x, t * dim, dim);
-                    }
+                    s.batchRow[t] = t;
+                }
+                attention(layer, s, batch);
+                ffn(layer, s, batch);
+                continue;
+            }
+            // only the rows that execute go through the layer: pack them to the front, run, put them back; a
+            // skipping row leaves the layer with its input unchanged, bit for bit
+            System.arraycopy(s.x, 0, s.saved, 0, batch * dim);
+            int packed = 0;
+            for (int t = 0; t < batch; t++) {
+                if (s.runs[t]) {
+                    s.batchRow[packed] = t;
+                    System.arraycopy(s.saved, t * dim, s.x, packed * dim, dim);
+                    packed++;
+                }
+            }
+            attention(layer, s, running);
+            ffn(layer, s, running);
+            for (int i = running - 1; i >= 0; i--) {
+                System.arraycopy(s.x, i * dim, s.x, s.batchRow[i] * dim, dim);
+            }
+            for (int t = 0; t < batch; t++) {
+                if (!s.runs[t]) {
+                    System.arraycopy(s.saved, t * dim, s.x, t * dim, dim);
                 }
             }
         }
@@ -202,17 +217,21 @@ public final class LlamaModel implements AutoCloseable {
             interleavePairs(s.k, batch * config.nKvHeads(), headDim, s.scratch);
         }
         for (int t = 0; t < batch; t++) {
+            int table = s.batchRow[t] * headDim;
             for (int h = 0; h < config.nHeads(); h++) {
-                VectorOps.rope(s.q, t * config.qDim() + h * headDim, s.ropeCos, s.ropeSin, t * headDim, headDim);
+                VectorOps.rope(s.q, t * config.qDim() + h * headDim, s.ropeCos, s.ropeSin, table, headDim);
             }
             for (int h = 0; h < config.nKvHeads(); h++) {
-                VectorOps.rope(s.k, t * kvDim + h * headDim, s.ropeCos, s.ropeSin, t * headDim, headDim);
+                VectorOps.rope(s.k, t * kvDim + h * headDim, s.ropeCos, s.ropeSin, table, headDim);
             }
         }
         float[] keyCache = s.cache.keys(layer);
         float[] valueCache = s.cache.values(layer);
-        System.arraycopy(s.k, 0, keyCache, s.position * kvDim, batch * kvDim);
-        System.arraycopy(s.v, 0, valueCache, s.position * kvDim, batch * kvDim);
+        for (int t = 0; t < batch; t++) {
+            int position = s.position + s.batchRow[t];
+            System.arraycopy(s.k, t * kvDim, keyCache, position * kvDim, kvDim);
+            System.arraycopy(s.v, t * kvDim, valueCache, position * kvDim, kvDim);
+        }
 
         int heads = config.nHeads();
         s.parallel.forRange(batch * heads, (start, end) -> {
@@ -225,15 +244,15 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Causal softmax attention of one query head of token {@code t} over the positions in {@code [0, position + t]}
-     * that executed this layer (all of them in a dense model).
+     * Causal softmax attention of one query head of computed row {@code t} (batch row {@code batchRow[t]}) over the
+     * positions up to its own that executed this layer (all of them in a dense model).
      */
     private void attendOneHead(InferenceState s, int layer, float[] keyCache, float[] valueCache, int t, int head) {
         int headDim = config.headDim();
         int kvDim = config.kvDim();
         int kvHead = head / (config.nHeads() / config.nKvHeads());
         int queryOffset = t * config.qDim() + head * headDim;
-        int positions = s.position + t + 1;
+        int positions = s.position + s.batchRow[t] + 1;
         int[] visible = new int[positions];
         int count = 0;
         for (int p = 0; p < positions; p++) {
