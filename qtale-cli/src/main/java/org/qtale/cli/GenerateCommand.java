@@ -58,6 +58,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of streaming text.")
     boolean json;
 
+    @Option(names = "--show-layers", description = "With routers: after the text, show how many layers ran for each generated token (in colour on a terminal).")
+    boolean showLayers;
+
     @Option(names = "--threshold", paramLabel = "θ",
             description = "With routers: a routed layer runs iff p_exec >= θ (default: the checkpoint's, 0.5 is D-LLM's argmax).")
     Float threshold;
@@ -97,9 +100,18 @@ final class GenerateCommand implements Callable<Integer> {
                 report.put("routed_execution_ratio", routed ? state.trace().executionRatio(true) : 1.0);
                 report.put("flops_ratio", routed ? state.trace().flopsRatio() : 1.0);
                 report.put("kv_saved_ratio", routed ? state.trace().kvSavedRatio() : 0.0);
+                if (routed) {
+                    com.fasterxml.jackson.databind.node.ArrayNode perToken = report.putArray("layers_per_token");
+                    for (int t = 0; t < state.trace().tokens(); t++) {
+                        perToken.add(state.trace().layersRun(t));
+                    }
+                }
                 out.println(Json.write(report));
             } else {
                 out.println();
+                if (showLayers) {
+                    showLayers(out, state, tokenizer, result);
+                }
                 err.printf(Locale.ROOT, "prompt tokens: %d, generated tokens: %d, prefill: %.1f tok/s, decode: %.1f tok/s, seed: %d%n",
                         result.promptTokens().length, result.tokens().length, result.prefillTokensPerSecond(),
                         result.decodeTokensPerSecond(), actualSeed);
@@ -113,6 +125,32 @@ final class GenerateCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    /**
+     * Each generated token that went back through the model, with the number of layers it ran; on a terminal the
+     * token is coloured from green (few layers) to red (all).
+     */
+    private static void showLayers(PrintWriter out, InferenceState state, Tokenizer tokenizer, GenerationResult result) {
+        if (state.trace() == null) {
+            out.println("(the model has no routers: every token runs every layer)");
+            return;
+        }
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        int layers = state.trace().layers();
+        int first = result.promptTokens().length;
+        StringBuilder line = new StringBuilder("layers run per generated token (of " + layers + "):");
+        for (int i = 0; i < result.tokens().length && first + i < state.trace().tokens(); i++) {
+            int ran = state.trace().layersRun(first + i);
+            String piece = tokenizer.decode(new int[] {result.tokens()[i]}).replace("\n", "\\n");
+            if (terminal) {
+                int colour = ran * 2 >= layers * 2 - 1 ? 31 : ran * 4 >= layers * 3 ? 33 : 32;
+                line.append(" \u001b[").append(colour).append('m').append(piece).append("\u001b[0m:").append(ran);
+            } else {
+                line.append(' ').append(piece.strip()).append(':').append(ran);
+            }
+        }
+        out.println(line);
     }
 
     private String chatPrompt(Tokenizer tokenizer) {

@@ -181,6 +181,15 @@ class CliTest {
         assertEquals(1.0, dense.get("execution_ratio").asDouble());
         assertEquals(0.0, dense.get("kv_saved_ratio").asDouble());
         assertCleanError(run(concat(base, "--threshold", "2")), "--threshold");
+        assertEquals(skip.get("prompt_tokens").asInt() + 7, skip.get("layers_per_token").size(),
+                "every token that went through the model (the last sampled one did not)");
+        assertEquals(2, skip.get("layers_per_token").get(5).asInt(), "past the reserved positions only layers 0 and 1");
+        Run shown = run("generate", "--model", routed.toString(), "--temperature", "0", "--max-tokens", "4",
+                "--threshold", "1", "--show-layers");
+        assertEquals(0, shown.status(), shown.err());
+        int layers = argmax.get("layers_per_token").get(0).asInt();
+        assertTrue(shown.out().contains("layers run per generated token (of " + layers + "):"), shown.out());
+        assertTrue(shown.out().contains(":2"), shown.out());
     }
 
     @Test
