@@ -54,6 +54,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Buffer streamed to measure memory bandwidth (default ${DEFAULT-VALUE}).")
     int bandwidthMib;
 
+    @Option(names = "--execution-ratio", split = ",", paramLabel = "R",
+            description = "Also run behind D-LLM routers forced to execute this share of the routed layers (e.g. 0.75,0.5), beside the dense model.")
+    List<Double> executionRatios = List.of();
+
     @Option(names = "--out", paramLabel = "FILE", description = "JSON results file (default bench-results/bench-SHAPE.json).")
     Path out;
 
@@ -68,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         EndToEndBench.Plan plan = new EndToEndBench.Plan(shape, types, prompt, gen, threads, batch, repeat,
-                (long) bandwidthMib << 20);
+                (long) bandwidthMib << 20, executionRatios);
         List<EndToEndBench.Result> results = EndToEndBench.run(plan, line -> {
             err.println("[bench] " + line);
             err.flush();
@@ -94,6 +98,11 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1 || repeat < 1 || bandwidthMib < 16) {
             throw new CommandLine.ParameterException(cl, "--batch and --repeat must be >= 1, --bandwidth-mib >= 16.");
         }
+        for (double r : executionRatios) {
+            if (!(r >= 0 && r <= 1)) {
+                throw new CommandLine.ParameterException(cl, "--execution-ratio values must be in [0, 1], got " + r + ".");
+            }
+        }
         for (int t : threads) {
             if (t < 1 || t > 1024) {
                 throw new CommandLine.ParameterException(cl, "--threads values must be between 1 and 1024, got " + t + ".");
@@ -102,20 +111,33 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static EndToEndBench.Result baseline(List<EndToEndBench.Result> results, EndToEndBench.Result r) {
-        return results.stream().filter(b -> b.threads() == r.threads()).findFirst().orElse(r);
+        return results.stream().filter(b -> b.threads() == r.threads() && b.dense()).findFirst().orElse(r);
+    }
+
+    /** The dense run of the same dtype and thread count, which a routed run is compared with. */
+    private static EndToEndBench.Result dense(List<EndToEndBench.Result> results, EndToEndBench.Result r) {
+        return results.stream().filter(b -> b.threads() == r.threads() && b.dtype() == r.dtype() && b.dense())
+                .findFirst().orElse(r);
     }
 
     private static void printTable(PrintWriter out, List<EndToEndBench.Result> results) {
-        out.printf(Locale.ROOT, "%-13s %-5s %3s | %9s %9s | %9s %8s %8s %7s | %s%n", "shape", "dtype", "thr",
+        out.printf(Locale.ROOT, "%-13s %-10s %3s | %9s %9s | %9s %8s %8s %7s | %s%n", "shape", "dtype", "thr",
                 "prefill", "decode", "MB/token", "GB/s", "BW GB/s", "of BW", "decode vs baseline");
         for (EndToEndBench.Result r : results) {
             EndToEndBench.Result base = baseline(results, r);
-            out.printf(Locale.ROOT, "%-13s %-5s %3d | %7.1f/s %7.2f/s | %9.1f %8.1f %8.1f %6.0f%% | %.2fx %s%n",
-                    r.shape(), r.dtype(), r.threads(), r.prefillTokensPerS(), r.decodeTokensPerS(),
+            String label = r.dense() ? r.dtype().toString() : r.dtype() + " r" + r.executionRatio();
+            String versus = r.dense() ? String.format(Locale.ROOT, "%.2fx %s", r.decodeTokensPerS() / base.decodeTokensPerS(), base.dtype())
+                    : String.format(Locale.ROOT, "%.2fx dense decode, %.2fx prefill (bytes predict %.2fx)",
+                            r.decodeTokensPerS() / dense(results, r).decodeTokensPerS(),
+                            r.prefillTokensPerS() / dense(results, r).prefillTokensPerS(),
+                            (double) dense(results, r).bytesPerToken() / r.bytesPerToken());
+            out.printf(Locale.ROOT, "%-13s %-10s %3d | %7.1f/s %7.2f/s | %9.1f %8.1f %8.1f %6.0f%% | %s%n",
+                    r.shape(), label, r.threads(), r.prefillTokensPerS(), r.decodeTokensPerS(),
                     r.bytesPerToken() / 1e6, r.effectiveBytesPerS() / 1e9, r.bandwidthBytesPerS() / 1e9,
-                    100 * r.fractionOfBound(), r.decodeTokensPerS() / base.decodeTokensPerS(), base.dtype());
+                    100 * r.fractionOfBound(), versus);
         }
-        out.println("tokens/s; 'of BW' = decode rate / (measured bandwidth / bytes read per token).");
+        out.println("tokens/s; 'of BW' = decode rate / (measured bandwidth / bytes read per token); rN = routers forced "
+                + "to run a share N of the routed layers.");
     }
 
     private static ObjectNode report(EndToEndBench.Plan plan, List<EndToEndBench.Result> results) {
@@ -143,6 +165,16 @@ final class BenchCommand implements Callable<Integer> {
             row.put("baseline_dtype", base.dtype().name().toLowerCase(Locale.ROOT));
             row.put("decode_ratio_vs_baseline", r.decodeTokensPerS() / base.decodeTokensPerS());
             row.put("prefill_ratio_vs_baseline", r.prefillTokensPerS() / base.prefillTokensPerS());
+            if (!r.dense()) {
+                EndToEndBench.Result dense = dense(results, r);
+                double predicted = (double) dense.bytesPerToken() / r.bytesPerToken();
+                double measured = r.decodeTokensPerS() / dense.decodeTokensPerS();
+                row.put("execution_ratio", r.executionRatio());
+                row.put("predicted_decode_speedup", predicted);
+                row.put("decode_speedup_vs_dense", measured);
+                row.put("prefill_speedup_vs_dense", r.prefillTokensPerS() / dense.prefillTokensPerS());
+                row.put("decode_speedup_of_predicted", measured / predicted);
+            }
         }
         return o;
     }

@@ -209,6 +209,19 @@ class CliTest {
             }
             assertTrue(row.get("decode_tokens_per_s").asDouble() > 0);
         }
+        Path routed = dir.resolve("routed.json");
+        Run r2 = run("bench", "--shape", "tiny", "--dtype", "f32", "--prompt", "8", "--gen", "4", "--threads", "1",
+                "--bandwidth-mib", "16", "--batch", "4", "--execution-ratio", "0.5", "--out", routed.toString(), "--json");
+        assertEquals(0, r2.status(), r2.err());
+        JsonNode rows = Json.MAPPER.readTree(r2.out()).get("results");
+        assertEquals(2, rows.size());
+        JsonNode half = rows.get(1);
+        assertEquals(0.5, half.get("execution_ratio").asDouble());
+        assertTrue(half.get("predicted_decode_speedup").asDouble() > 1.2, half.toString());
+        for (String field : new String[] {"decode_speedup_vs_dense", "prefill_speedup_vs_dense", "decode_speedup_of_predicted"}) {
+            assertTrue(half.get(field).asDouble() > 0, field);
+        }
+        assertCleanError(run("bench", "--shape", "tiny", "--execution-ratio", "1.5"), "--execution-ratio");
         // the tiny shape: 4 layers of dim 256; its norm vectors (2 per layer and a final one) stay float32
         long normBytes = 4L * (2 * 4 + 1) * 256;
         long f32 = json.get("results").get(0).get("bytes_per_token").asLong();

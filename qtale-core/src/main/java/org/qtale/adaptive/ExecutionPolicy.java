@@ -5,13 +5,13 @@ package org.qtale.adaptive;
  * reserved first positions always run; the policy is asked only about the others.
  */
 public sealed interface ExecutionPolicy {
-    /** Whether a routed layer executes for a token whose router gave {@code pExec}. */
-    boolean executes(float pExec);
+    /** Whether routed layer {@code layer} executes for the token at {@code position}, whose router gave {@code pExec}. */
+    boolean executes(int layer, int position, float pExec);
 
     /** Every layer runs; routers are not evaluated. */
     record Dense() implements ExecutionPolicy {
         @Override
-        public boolean executes(float pExec) {
+        public boolean executes(int layer, int position, float pExec) {
             return true;
         }
     }
@@ -25,8 +25,26 @@ public sealed interface ExecutionPolicy {
         }
 
         @Override
-        public boolean executes(float pExec) {
+        public boolean executes(int layer, int position, float pExec) {
             return pExec >= theta;
+        }
+    }
+
+    /**
+     * For benchmarks: the routers still run (and cost what they cost), but a fixed share {@code ratio} of the routed
+     * (token, layer) pairs executes, spread evenly by a low-discrepancy sequence over positions and layers.
+     */
+    record Forced(double ratio) implements ExecutionPolicy {
+        public Forced {
+            if (!(ratio >= 0 && ratio <= 1)) {
+                throw new org.qtale.QtaleException("The forced execution ratio must be in [0, 1], got " + ratio + ".");
+            }
+        }
+
+        @Override
+        public boolean executes(int layer, int position, float pExec) {
+            double u = position * 0.6180339887498949 + layer * 0.7548776662466927;
+            return u - Math.floor(u) < ratio;
         }
     }
 

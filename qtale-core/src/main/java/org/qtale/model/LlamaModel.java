@@ -187,7 +187,7 @@ public final class LlamaModel implements AutoCloseable {
             boolean runs = true;
             if (routed && s.position + t >= routers.config().reservedTokens()) {
                 float gap = router.logitGap(s.x, t * config.dim(), hidden, lanes);
-                runs = s.policy.executes(Router.probability(gap));
+                runs = s.policy.executes(layer, s.position + t, Router.probability(gap));
             }
             s.runs[t] = runs;
             s.cache.setExecuted(layer, s.position + t, runs);

@@ -56,13 +56,26 @@ class AdaptiveTest {
 
     @Test
     void thresholdsExecuteOnTiesAndRejectNonsense() {
-        assertTrue(ExecutionPolicy.argmax().executes(0.5f), "D-LLM: p ≥ 0.5 executes");
-        assertFalse(ExecutionPolicy.argmax().executes(0.4999f));
-        assertTrue(ExecutionPolicy.threshold(0f).executes(0f));
-        assertFalse(ExecutionPolicy.threshold(1f).executes(0.999f));
-        assertTrue(ExecutionPolicy.dense().executes(0f));
+        assertTrue(ExecutionPolicy.argmax().executes(2, 5, 0.5f), "D-LLM: p ≥ 0.5 executes");
+        assertFalse(ExecutionPolicy.argmax().executes(2, 5, 0.4999f));
+        assertTrue(ExecutionPolicy.threshold(0f).executes(2, 5, 0f));
+        assertFalse(ExecutionPolicy.threshold(1f).executes(2, 5, 0.999f));
+        assertTrue(ExecutionPolicy.dense().executes(2, 5, 0f));
         assertThrows(QtaleException.class, () -> ExecutionPolicy.threshold(1.5f));
         assertThrows(QtaleException.class, () -> ExecutionPolicy.threshold(Float.NaN));
+    }
+
+    @Test
+    void aForcedRatioExecutesThatShareOfPairs() {
+        ExecutionPolicy half = new ExecutionPolicy.Forced(0.5);
+        int ran = 0;
+        for (int position = 0; position < 200; position++) {
+            for (int layer = 2; layer < 16; layer++) {
+                ran += half.executes(layer, position, 0f) ? 1 : 0;
+            }
+        }
+        assertEquals(0.5, ran / (200.0 * 14), 0.01);
+        assertThrows(QtaleException.class, () -> new ExecutionPolicy.Forced(1.5));
     }
 
     @Test
