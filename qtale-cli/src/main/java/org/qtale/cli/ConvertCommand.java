@@ -4,11 +4,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.qtale.QtaleException;
+import org.qtale.format.AtomicFiles;
 import org.qtale.format.HfCheckpointWriter;
 import org.qtale.format.Llama2cToHf;
 import org.qtale.format.TokenizerFiles;
@@ -50,7 +48,7 @@ final class ConvertCommand implements Callable<Integer> {
         if (!from.getFileName().toString().endsWith(".bin")) {
             throw new QtaleException(from + " is not a llama2.c .bin checkpoint.");
         }
-        if (Files.exists(to) && !overwrite && !isEmptyDirectory(to)) {
+        if (!overwrite && AtomicFiles.isNonEmptyDirectory(to)) {
             throw new QtaleException(to + " already exists; pass --overwrite to replace it.");
         }
         Tokenizer source;
@@ -68,36 +66,13 @@ final class ConvertCommand implements Callable<Integer> {
             Path built = staging.resolve("model");
             Llama2cToHf.convert(from, built, HfCheckpointWriter.Options.of(type));
             HfTokenizerWriter.write(llama2c, built);
-            if (Files.exists(to)) {
-                deleteRecursively(to);
-            }
-            Files.move(built, to, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.replaceDirectory(built, to);
         } finally {
-            deleteRecursively(staging);
+            AtomicFiles.deleteTreeQuietly(staging);
         }
         PrintWriter out = spec.commandLine().getOut();
         out.println("wrote " + to + " (config.json, model.safetensors in " + type + ", tokenizer.json, tokenizer_config.json)");
         out.flush();
         return 0;
-    }
-
-    private static boolean isEmptyDirectory(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return false;
-        }
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.findAny().isEmpty();
-        }
-    }
-
-    private static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(path)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

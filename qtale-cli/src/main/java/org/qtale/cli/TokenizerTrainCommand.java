@@ -5,11 +5,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
+import org.qtale.format.AtomicFiles;
 import org.qtale.QtaleException;
 import org.qtale.train.tokenizer.BpeTrainer;
 import org.qtale.train.tokenizer.TrainedBpe;
@@ -69,7 +67,7 @@ final class TokenizerTrainCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new QtaleException(out + " exists and is not a directory.");
         }
-        boolean holdsFiles = Files.isDirectory(out) && !isEmptyDirectory(out);
+        boolean holdsFiles = AtomicFiles.isNonEmptyDirectory(out);
         if (holdsFiles && !overwrite) {
             throw new QtaleException(out + " already exists and is not empty; pass --overwrite to write into it.");
         }
@@ -84,10 +82,9 @@ final class TokenizerTrainCommand implements Callable<Integer> {
         try {
             Path built = staging.resolve("tokenizer");
             bpe.write(built);
-            Files.deleteIfExists(out); // an empty directory
-            Files.move(built, out, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.replaceDirectory(built, out); // out is new or an empty directory
         } finally {
-            deleteRecursively(staging);
+            AtomicFiles.deleteTreeQuietly(staging);
         }
     }
 
@@ -114,22 +111,5 @@ final class TokenizerTrainCommand implements Callable<Integer> {
                     TrainedBpe.TOKENIZER_FILE, TrainedBpe.CONFIG_FILE);
         }
         stdout.flush();
-    }
-
-    private static boolean isEmptyDirectory(Path dir) throws IOException {
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.findAny().isEmpty();
-        }
-    }
-
-    private static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(path)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

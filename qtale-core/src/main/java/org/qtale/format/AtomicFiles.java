@@ -6,6 +6,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.UUID;
+import java.util.stream.Stream;
 import org.qtale.QtaleException;
 
 /** Files that readers see either whole or not at all. */
@@ -23,19 +26,23 @@ public final class AtomicFiles {
 
     /**
      * Moves the finished directory {@code fresh} to {@code target}, replacing what is there: the old directory is
-     * first renamed aside, so that {@code target} never holds a mix of old and new files, and deleted last.
+     * first renamed aside (and put back if the move fails), so {@code target} never holds a mix of old and new files,
+     * and deleted last.
      */
     public static void replaceDirectory(Path fresh, Path target) throws IOException {
-        Path old = null;
-        if (Files.exists(target)) {
-            old = Files.createTempDirectory(target.toAbsolutePath().getParent(), "." + target.getFileName() + ".old-");
-            Files.delete(old);
-            Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+        if (!Files.exists(target)) {
+            Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
+            return;
         }
-        Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
-        if (old != null) {
-            deleteTree(old);
+        Path old = target.resolveSibling("." + target.getFileName() + ".old-" + UUID.randomUUID());
+        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+            throw e;
         }
+        deleteTreeQuietly(old);
     }
 
     /** Deletes a directory and everything in it (nothing if it does not exist). */
@@ -43,10 +50,31 @@ public final class AtomicFiles {
         if (!Files.exists(dir)) {
             return;
         }
-        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
+        }
+    }
+
+    /** {@link #deleteTree} for clean-up after another error: that error is the one worth reporting. */
+    public static void deleteTreeQuietly(Path dir) {
+        try {
+            deleteTree(dir);
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
+    /** Whether {@code dir} is a directory with at least one entry. */
+    public static boolean isNonEmptyDirectory(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.findAny().isPresent();
+        } catch (IOException e) {
+            throw new QtaleException("Cannot list " + dir + ": " + e.getMessage() + ".", e);
         }
     }
 

@@ -5,15 +5,12 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.qtale.QtaleException;
 import org.qtale.model.LayerWeights;
 import org.qtale.model.LlamaConfig;
@@ -76,12 +73,12 @@ public final class HfCheckpointWriter {
         try {
             SafetensorsWriter.write(temp.resolve(Safetensors.SINGLE_FILE), tensors, Map.of("format", "pt"));
             Files.write(temp.resolve(HfConfig.FILE), Json.MAPPER.writeValueAsBytes(json));
-            moveIntoPlace(temp, target);
+            AtomicFiles.replaceDirectory(temp, target);
         } catch (IOException e) {
-            deleteTree(temp);
+            AtomicFiles.deleteTreeQuietly(temp);
             throw new QtaleException("Cannot write the model directory " + target + ": " + e.getMessage() + ".", e);
         } catch (RuntimeException e) {
-            deleteTree(temp);
+            AtomicFiles.deleteTreeQuietly(temp);
             throw e;
         }
     }
@@ -90,21 +87,11 @@ public final class HfCheckpointWriter {
         if (Files.exists(target) && !Files.isDirectory(target)) {
             throw new QtaleException(target + " exists and is a file, so a model directory cannot be written there.");
         }
-        if (!overwrite && isNonEmptyDirectory(target)) {
+        if (!overwrite && AtomicFiles.isNonEmptyDirectory(target)) {
             throw new QtaleException(target + " already exists and is not empty; choose another directory or allow overwriting.");
         }
     }
 
-    private static boolean isNonEmptyDirectory(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            return false;
-        }
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.findAny().isPresent();
-        } catch (IOException e) {
-            throw new QtaleException("Cannot list " + dir + ": " + e.getMessage() + ".", e);
-        }
-    }
 
     /** The model's tensors in the Hugging Face layout and a stable order, then the extra ones by name. */
     static SequencedMap<String, WritableTensor> tensors(LlamaConfig c, LlamaWeights w, Options options) {
@@ -159,36 +146,6 @@ public final class HfCheckpointWriter {
             return createSibling(target, marker);
         } catch (IOException e) {
             throw new QtaleException("Cannot create a directory beside " + target + ": " + e.getMessage() + ".", e);
-        }
-    }
-
-    /** Renames {@code temp} to {@code target}; an existing target is moved aside first and deleted after. */
-    private static void moveIntoPlace(Path temp, Path target) throws IOException {
-        if (!Files.exists(target)) {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            return;
-        }
-        Path old = target.resolveSibling("." + target.getFileName() + ".old-" + UUID.randomUUID());
-        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-        try {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
-            throw e;
-        }
-        deleteTree(old);
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // best effort: the error that made us clean up is the one to report
         }
     }
 }

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.qtale.QtaleException;
 import org.qtale.format.AtomicFiles;
 import org.qtale.format.HfCheckpointWriter;
@@ -162,7 +161,7 @@ public final class PretrainJob {
                 }
                 replace(model, out, request.overwrite());
             } finally {
-                TrainingCheckpoint.deleteTree(staging);
+                AtomicFiles.deleteTreeQuietly(staging);
             }
         } catch (IOException e) {
             throw new QtaleException("Cannot write the model directory " + out + ": " + e.getMessage() + ".", e);
@@ -233,14 +232,8 @@ public final class PretrainJob {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new QtaleException(out + " exists and is a file, so a model directory cannot be written there.");
         }
-        if (!overwrite && Files.isDirectory(out)) {
-            try (var entries = Files.list(out)) {
-                if (entries.findAny().isPresent()) {
-                    throw new QtaleException(out + " already exists and is not empty; choose another directory or pass --overwrite.");
-                }
-            } catch (IOException e) {
-                throw QtaleException.cannotRead("the output directory", out, e);
-            }
+        if (!overwrite && AtomicFiles.isNonEmptyDirectory(out)) {
+            throw new QtaleException(out + " already exists and is not empty; choose another directory or pass --overwrite.");
         }
     }
 

@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
-import java.util.stream.Stream;
 import org.qtale.QtaleException;
 import org.qtale.format.AtomicFiles;
 import org.qtale.format.Safetensors;
@@ -48,15 +47,9 @@ public final class TrainingCheckpoint {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new QtaleException("The checkpoint path " + dir + " is a file; name a new or empty directory.");
         }
-        if (Files.isDirectory(dir) && !exists(dir)) {
-            try (Stream<Path> entries = Files.list(dir)) {
-                if (entries.findAny().isPresent()) {
-                    throw new QtaleException("The checkpoint directory " + dir + " holds other files and no training "
-                            + "checkpoint; name a new or empty directory.");
-                }
-            } catch (IOException e) {
-                throw QtaleException.cannotRead("the checkpoint directory", dir, e);
-            }
+        if (!exists(dir) && AtomicFiles.isNonEmptyDirectory(dir)) {
+            throw new QtaleException("The checkpoint directory " + dir + " holds other files and no training "
+                    + "checkpoint; name a new or empty directory.");
         }
     }
 
@@ -95,7 +88,7 @@ public final class TrainingCheckpoint {
                 Files.write(temp.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
                 AtomicFiles.replaceDirectory(temp, target);
             } finally {
-                deleteTree(temp);
+                AtomicFiles.deleteTreeQuietly(temp);
             }
         } catch (IOException e) {
             throw new QtaleException("Cannot write the training checkpoint " + target + ": " + e.getMessage() + ".", e);
@@ -144,9 +137,5 @@ public final class TrainingCheckpoint {
         } catch (IOException e) {
             throw QtaleException.cannotRead("the training checkpoint", dir, e);
         }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        AtomicFiles.deleteTree(dir);
     }
 }
