@@ -111,8 +111,11 @@ public final class VectorOps {
         }
     }
 
-    /** {@code out = x / sqrt(mean(x²) + eps) · weight}, as in llama2.c. */
-    public static void rmsNorm(float[] out, int outOffset, float[] x, int xOffset, float[] weight, float eps, int n) {
+    /**
+     * {@code out = x / sqrt(mean(x²) + eps) · weight}, as in llama2.c; returns the scale {@code 1 / sqrt(mean(x²) + eps)}
+     * (the training backward pass needs it).
+     */
+    public static float rmsNorm(float[] out, int outOffset, float[] x, int xOffset, float[] weight, float eps, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         int bound = F.loopBound(n);
@@ -135,6 +138,7 @@ public final class VectorOps {
         for (; i < n; i++) {
             out[outOffset + i] = weight[i] * (scale * x[xOffset + i]);
         }
+        return scale;
     }
 
     /** In-place softmax of {@code x[offset, offset + n)}. */

@@ -15,12 +15,7 @@ public final class RmsNormOp {
 
     private static void forwardRows(float[] y, float[] rstd, float[] x, float[] w, int dim, float eps, int start, int end) {
         for (int t = start; t < end; t++) {
-            VectorOps.rmsNorm(y, t * dim, x, t * dim, w, eps, dim);
-            double ss = 0;
-            for (int i = 0; i < dim; i++) {
-                ss += (double) x[t * dim + i] * x[t * dim + i];
-            }
-            rstd[t] = (float) (1.0 / Math.sqrt(ss / dim + eps));
+            rstd[t] = VectorOps.rmsNorm(y, t * dim, x, t * dim, w, eps, dim);
         }
     }
 
