@@ -48,11 +48,6 @@ public record PretrainSettings(int steps, int batch, int seqLen, float learningR
                 accumulation, seed, evalEvery, evalWindows, every);
     }
 
-    public PretrainSettings withSteps(int newSteps) {
-        return new PretrainSettings(newSteps, batch, seqLen, learningRate, Math.min(warmupSteps, newSteps), minLrRatio,
-                weightDecay, gradClip, accumulation, seed, evalEvery, evalWindows, checkpointEvery);
-    }
-
     public PretrainSettings withAccumulation(int micro) {
         return new PretrainSettings(steps, batch, seqLen, learningRate, warmupSteps, minLrRatio, weightDecay, gradClip,
                 micro, seed, evalEvery, evalWindows, checkpointEvery);

@@ -130,10 +130,6 @@ public final class Pretrainer {
         return total / counted;
     }
 
-    public Parallel parallel() {
-        return parallel;
-    }
-
     /** The model being trained (its parameters are the current ones). */
     public TrainingModel model() {
         return model;
