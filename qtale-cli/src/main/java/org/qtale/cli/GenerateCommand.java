@@ -144,7 +144,7 @@ final class GenerateCommand implements Callable<Integer> {
             int ran = state.trace().layersRun(first + i);
             String piece = tokenizer.decode(new int[] {result.tokens()[i]}).replace("\n", "\\n");
             if (terminal) {
-                int colour = ran * 2 >= layers * 2 - 1 ? 31 : ran * 4 >= layers * 3 ? 33 : 32;
+                int colour = ran == layers ? 31 : ran * 4 >= layers * 3 ? 33 : 32; // red: all, yellow: 3/4 or more, green
                 line.append(" \u001b[").append(colour).append('m').append(piece).append("\u001b[0m:").append(ran);
             } else {
                 line.append(' ').append(piece.strip()).append(':').append(ran);

@@ -37,22 +37,46 @@ class TokenDatasetTest {
     }
 
     @Test
-    void windowsAlsoStartInsideDocumentsLongerThanAWindow() {
+    void windowsStartAtDocumentsAndEveryWindowLengthInsideLongOnes() {
         String longDocument = "the fox lives in the cave and the owl likes seeds and the sun was warm all day long";
-        List<String> docs = List.of(longDocument, "two and three make five.");
+        String shortDocument = "two and three make five.";
+        List<String> docs = List.of(longDocument, shortDocument);
         TrainedBpe bpe = new BpeTrainer(300).train(docs);
         TokenDataset data = TokenDataset.encode(bpe.tokenizer(), docs, docs);
+        // the stream is BOS long EOS BOS short EOS; windows may start at 0, 4, 8, ... inside the long document and at
+        // the short one's BOS, as long as a whole window (and its last target) fits
+        List<Integer> stream = new java.util.ArrayList<>();
+        List<Integer> allowedStarts = new java.util.ArrayList<>();
         int seqLen = 4;
-        int[] tokens = new int[seqLen];
-        java.util.Set<Integer> firstTokens = new java.util.HashSet<>();
-        for (int step = 0; step < 200; step++) {
-            data.trainingBatch(1, step, 0, 1, seqLen, tokens, new int[seqLen]);
-            firstTokens.add(tokens[0]);
+        for (String doc : docs) {
+            int start = stream.size();
+            stream.add(bpe.bos());
+            for (int id : bpe.tokenizer().encode(doc, false)) {
+                stream.add(id);
+            }
+            stream.add(bpe.eos());
+            for (int s0 = start; s0 < stream.size(); s0 += seqLen) {
+                allowedStarts.add(s0);
+            }
         }
-        int[] encoded = bpe.tokenizer().encode(longDocument, false);
-        assertTrue(encoded.length > 2 * seqLen, "the document spans several windows");
-        assertTrue(firstTokens.contains(bpe.bos()));
-        assertTrue(firstTokens.contains(encoded[seqLen - 1]), "a window starts one window into the document");
+        assertTrue(stream.size() > 4 * seqLen, "the long document spans several windows");
+        java.util.Map<List<Integer>, Integer> windows = new java.util.HashMap<>();
+        for (int start : allowedStarts) {
+            if (start + seqLen + 1 <= stream.size()) {
+                windows.putIfAbsent(stream.subList(start, start + seqLen), start);
+            }
+        }
+        java.util.Set<Integer> drawn = new java.util.HashSet<>();
+        int[] tokens = new int[seqLen];
+        for (int step = 0; step < 300; step++) {
+            data.trainingBatch(1, step, 0, 1, seqLen, tokens, new int[seqLen]);
+            List<Integer> window = java.util.Arrays.stream(tokens).boxed().toList();
+            Integer start = windows.get(window);
+            assertTrue(start != null, "window " + window + " does not start where a window may start");
+            drawn.add(start);
+        }
+        assertTrue(drawn.contains(seqLen), "a window starting one window length into the long document was drawn");
+        assertTrue(drawn.contains(0), "and one at its start");
     }
 
     @Test
