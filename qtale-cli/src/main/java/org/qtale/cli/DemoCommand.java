@@ -139,9 +139,10 @@ final class DemoCommand implements Callable<Integer> {
         return end > 0 ? doc.substring(0, end + 1) : doc.substring(0, Math.min(60, doc.length()));
     }
 
+    /** The cache key: the recipe plus a version to bump whenever the training code changes the numbers. */
     static String recipeKey(int steps) {
         String recipe = String.join("|", TrainShapes.get(SHAPE).toString(), CORPUS, Integer.toString(VOCAB), Integer.toString(steps),
-                Integer.toString(BATCH), Integer.toString(SEQ_LEN), Float.toString(LR), Long.toString(SEED), "v1");
+                Integer.toString(BATCH), Integer.toString(SEQ_LEN), Float.toString(LR), Long.toString(SEED), "v2");
         return SHAPE + "-" + Integer.toHexString(recipe.hashCode());
     }
 
