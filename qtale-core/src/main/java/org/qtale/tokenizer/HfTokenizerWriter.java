@@ -54,8 +54,8 @@ public final class HfTokenizerWriter {
 
     /** Writes {@code tokenizer.json} and {@code tokenizer_config.json} into {@code directory} (created if needed). */
     public static void write(Llama2cTokenizer tokenizer, Path directory) {
-        byte[] json = serialize(tokenizerJson(tokenizer), directory.resolve(TOKENIZER_FILE));
-        byte[] config = serialize(tokenizerConfig(), directory.resolve(CONFIG_FILE));
+        byte[] json = prettyJson(tokenizerJson(tokenizer));
+        byte[] config = prettyJson(tokenizerConfig());
         try {
             Files.createDirectories(directory);
         } catch (IOException e) {
@@ -233,7 +233,8 @@ public final class HfTokenizerWriter {
         return model;
     }
 
-    private static byte[] serialize(ObjectNode node, Path target) {
+    /** A tokenizer file's bytes, indented with two spaces as the Hugging Face {@code tokenizers} library writes them. */
+    public static byte[] prettyJson(ObjectNode node) {
         DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
         DefaultPrettyPrinter printer = new DefaultPrettyPrinter(Separators.createDefaultInstance()
                 .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
@@ -241,7 +242,7 @@ public final class HfTokenizerWriter {
         try {
             return JSON.writer(printer).writeValueAsBytes(node);
         } catch (JsonProcessingException e) {
-            throw new QtaleException("Cannot serialize " + target + ": " + e.getOriginalMessage() + ".");
+            throw new IllegalStateException("a JSON tree of strings and numbers always serializes", e);
         }
     }
 }

@@ -1,13 +1,10 @@
 package org.qtale.train.tokenizer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.util.DefaultIndenter;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.qtale.tokenizer.HfTokenizerWriter;
 
 /**
  * The Hugging Face files of a trained tokenizer, laid out as Llama 3's: a byte-level "BPE" model, the Split regex
@@ -33,7 +30,7 @@ final class TokenizerJson {
         root.set("post_processor", postProcessor(bpe));
         root.set("decoder", byteLevel(true, true, true));
         root.set("model", model(bpe));
-        return serialize(root);
+        return HfTokenizerWriter.prettyJson(root);
     }
 
     /** The {@code tokenizer_config.json} document naming BOS and EOS. */
@@ -48,7 +45,7 @@ final class TokenizerJson {
         config.put("clean_up_tokenization_spaces", false);
         config.putArray("model_input_names").add("input_ids").add("attention_mask");
         config.put("tokenizer_class", "PreTrainedTokenizerFast");
-        return serialize(config);
+        return HfTokenizerWriter.prettyJson(config);
     }
 
     private static ArrayNode addedTokens(TrainedBpe bpe) {
@@ -123,17 +120,5 @@ final class TokenizerJson {
         ArrayNode merges = model.putArray("merges");
         bpe.merges().forEach(merges::add); // "left right": byte-level pieces never hold a space
         return model;
-    }
-
-    private static byte[] serialize(ObjectNode node) {
-        DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
-        DefaultPrettyPrinter printer = new DefaultPrettyPrinter(Separators.createDefaultInstance()
-                .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
-                .withObjectIndenter(indenter).withArrayIndenter(indenter);
-        try {
-            return JSON.writer(printer).writeValueAsBytes(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a JSON tree of strings and numbers always serializes", e);
-        }
     }
 }
