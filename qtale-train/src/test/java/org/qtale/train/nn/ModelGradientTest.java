@@ -16,13 +16,7 @@ class ModelGradientTest {
         LlamaConfig config = LlamaConfig.llama2c(16, 24, 2, 4, 2, 11, 8, tied);
         LlamaParameters params = LlamaParameters.initialize(config, 7);
         SplittableRandom random = new SplittableRandom(3);
-        for (Param p : params.all()) {
-            float[] v = p.value();
-            for (int i = 0; i < v.length; i++) {
-                // larger than pretraining's initialization, so that every path carries a visible gradient
-                v[i] = p.isMatrix() ? v[i] * 15 : 1 + (float) (random.nextDouble() - 0.5);
-            }
-        }
+        enlarge(params, random);
         int batch = 2;
         int seqLen = 5;
         int[] tokens = new int[batch * seqLen];
@@ -47,12 +41,7 @@ class ModelGradientTest {
     void loraOnAFrozenModelMatchesFiniteDifferencesAndMergesExactly() {
         LlamaConfig config = LlamaConfig.llama2c(16, 24, 2, 4, 2, 11, 8, false);
         LlamaParameters params = LlamaParameters.initialize(config, 7);
-        for (Param p : params.all()) {
-            float[] v = p.value();
-            for (int i = 0; i < v.length; i++) {
-                v[i] = p.isMatrix() ? v[i] * 15 : v[i];
-            }
-        }
+        enlarge(params, new SplittableRandom(5));
         params.addLora(java.util.List.of("q_proj.weight", "k_proj.weight", "v_proj.weight"), 3, 1f, 5);
         params.freezeBase();
         SplittableRandom random = new SplittableRandom(4);
@@ -86,6 +75,19 @@ class ModelGradientTest {
             float[] merged = model.forward(tokens, batch, seqLen);
             for (int i = 0; i < before.length; i++) {
                 assertEquals(before[i], merged[i], 1e-3, "merged weights compute the same function");
+            }
+        }
+    }
+
+    /**
+     * Weights larger than pretraining's initialization and norm weights spread around 1, so that every path carries
+     * a gradient well above the finite differences' noise.
+     */
+    private static void enlarge(LlamaParameters params, SplittableRandom random) {
+        for (Param p : params.all()) {
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) {
+                v[i] = p.isMatrix() ? v[i] * 15 : 1 + (float) (random.nextDouble() - 0.5);
             }
         }
     }
