@@ -233,10 +233,12 @@ public final class LlamaModel implements AutoCloseable {
             System.arraycopy(s.v, t * kvDim, valueCache, position * kvDim, kvDim);
         }
 
+        int[][] visible = routers == null ? null : visiblePositions(layer, s, batch);
         int heads = config.nHeads();
         s.parallel.forRange(batch * heads, (start, end) -> {
             for (int i = start; i < end; i++) {
-                attendOneHead(s, layer, keyCache, valueCache, i / heads, i % heads);
+                int t = i / heads;
+                attendOneHead(s, keyCache, valueCache, visible == null ? null : visible[t], t, i % heads);
             }
         });
         w.wo().apply(s.parallel, s.attention, batch, s.xb);
@@ -244,36 +246,47 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Causal softmax attention of one query head of computed row {@code t} (batch row {@code batchRow[t]}) over the
-     * positions up to its own that executed this layer (all of them in a dense model).
+     * For each computed row, the positions up to its own that executed {@code layer}: the keys its queries may see
+     * (D-LLM's eviction rule; the row's own position is among them, since only executing rows are computed).
      */
-    private void attendOneHead(InferenceState s, int layer, float[] keyCache, float[] valueCache, int t, int head) {
+    private static int[][] visiblePositions(int layer, InferenceState s, int batch) {
+        int[][] visible = new int[batch][];
+        for (int t = 0; t < batch; t++) {
+            int positions = s.position + s.batchRow[t] + 1;
+            int[] list = new int[positions];
+            int count = 0;
+            for (int p = 0; p < positions; p++) {
+                if (s.cache.executed(layer, p)) {
+                    list[count++] = p;
+                }
+            }
+            visible[t] = java.util.Arrays.copyOf(list, count);
+        }
+        return visible;
+    }
+
+    /**
+     * Causal softmax attention of one query head of computed row {@code t} over {@code visible} positions, or over
+     * every position up to its own when {@code visible} is null (a model without routers).
+     */
+    private void attendOneHead(InferenceState s, float[] keyCache, float[] valueCache, int[] visible, int t, int head) {
         int headDim = config.headDim();
         int kvDim = config.kvDim();
         int kvHead = head / (config.nHeads() / config.nKvHeads());
         int queryOffset = t * config.qDim() + head * headDim;
-        int positions = s.position + s.batchRow[t] + 1;
-        int[] visible = new int[positions];
-        int count = 0;
-        for (int p = 0; p < positions; p++) {
-            if (s.cache.executed(layer, p)) {
-                visible[count++] = p;
-            }
-        }
+        int count = visible == null ? s.position + s.batchRow[t] + 1 : visible.length;
         float[] scores = new float[count];
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] lanes = VectorOps.laneScratch();
         for (int i = 0; i < count; i++) {
-            int p = visible[i];
+            int p = visible == null ? i : visible[i];
             scores[i] = VectorOps.dot(s.q, queryOffset, keyCache, p * kvDim + kvHead * headDim, headDim, lanes) * scale;
         }
-        java.util.Arrays.fill(s.attention, queryOffset, queryOffset + headDim, 0f);
-        if (count == 0) {
-            return; // a query that skips this layer, among keys that all skipped it: its output is discarded
-        }
         VectorOps.softmax(scores, 0, count);
+        java.util.Arrays.fill(s.attention, queryOffset, queryOffset + headDim, 0f);
         for (int i = 0; i < count; i++) {
-            VectorOps.axpy(scores[i], valueCache, visible[i] * kvDim + kvHead * headDim, s.attention, queryOffset, headDim);
+            int p = visible == null ? i : visible[i];
+            VectorOps.axpy(scores[i], valueCache, p * kvDim + kvHead * headDim, s.attention, queryOffset, headDim);
         }
     }
 
