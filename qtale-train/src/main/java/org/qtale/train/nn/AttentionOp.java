@@ -7,7 +7,8 @@ import org.qtale.tensor.VectorOps;
 /**
  * Causal grouped-query attention over {@code batch} sequences of {@code seqLen} tokens, with an optional per-key
  * mask applied as D-LLM's training code does: after the softmax,
- * {@code P'[i][j] = P[i][j] · m[j] / (Σ_k P[i][k] · m[k] + 1e-6)}, with a gradient into the mask. Rows are laid out
+ * {@code P'[i][j] = P[i][j] · m[j] / (Σ_k P[i][k] · m[k] + ε)}, with a gradient into the mask (D-LLM's ε is 1e-6;
+ * with a key that is never masked, ε = 0 makes it exactly the engine's −∞ mask). Rows are laid out
  * {@code n = b · seqLen + i}; q has {@code heads · headDim} columns, k and v {@code kvHeads · headDim}.
  *
  * <p>Each head is computed as whole-matrix products on {@link Gemm} ({@code S = Q Kᵀ}, {@code O = P' V} and, backward,
@@ -16,7 +17,8 @@ import org.qtale.tensor.VectorOps;
  * the part at or below the diagonal only.
  */
 public final class AttentionOp {
-    static final float MASK_EPSILON = 1e-6f;
+    /** D-LLM's ε, which keeps a row whose keys are all masked finite. */
+    public static final float MASK_EPSILON = 1e-6f;
 
     private final int batch;
     private final int seqLen;
@@ -24,14 +26,20 @@ public final class AttentionOp {
     private final int kvHeads;
     private final int headDim;
     private final float scale;
+    private final float maskEpsilon;
 
     public AttentionOp(int batch, int seqLen, int heads, int kvHeads, int headDim) {
+        this(batch, seqLen, heads, kvHeads, headDim, MASK_EPSILON);
+    }
+
+    public AttentionOp(int batch, int seqLen, int heads, int kvHeads, int headDim, float maskEpsilon) {
         this.batch = batch;
         this.seqLen = seqLen;
         this.heads = heads;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.scale = (float) (1.0 / Math.sqrt(headDim));
+        this.maskEpsilon = maskEpsilon;
     }
 
     /** Floats of the saved softmax probabilities. */
@@ -97,7 +105,7 @@ public final class AttentionOp {
                 for (int j = 0; j < n; j++) {
                     kept += probs[p + j] * keyMask[b * seqLen + j];
                 }
-                float norm = (float) kept + MASK_EPSILON;
+                float norm = (float) kept + maskEpsilon;
                 norms[(b * heads + h) * seqLen + i] = norm;
                 for (int j = 0; j < n; j++) {
                     s.weights[row + j] = probs[p + j] * keyMask[b * seqLen + j] / norm;

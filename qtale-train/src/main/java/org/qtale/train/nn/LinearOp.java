@@ -14,10 +14,12 @@ public final class LinearOp {
     }
 
     /**
-     * {@code y = W x (+ scale · B A x)} for {@code n} rows; with an adapter, {@code hidden} ({@code n × rank}) keeps
-     * {@code A x} for the backward pass.
+     * {@code y = W x (+ scale · keep ⊙ B A x)} for {@code n} rows; with an adapter, {@code hidden}
+     * ({@code n × rank}) keeps {@code A x} for the backward pass, and {@code keep} (null for none) holds the branch's
+     * dropout multipliers, 0 or {@code 1/(1 − p)} per output.
      */
-    public static void forward(Parallel parallel, Param w, LoraAdapter lora, float[] x, int n, float[] y, float[] hidden) {
+    public static void forward(Parallel parallel, Param w, LoraAdapter lora, float[] x, int n, float[] y, float[] hidden,
+            float[] keep) {
         multiply(parallel, w, x, n, y);
         if (lora != null) {
             multiply(parallel, lora.a(), x, n, hidden);
@@ -25,7 +27,7 @@ public final class LinearOp {
             multiply(parallel, lora.b(), hidden, n, update);
             float scale = lora.scale();
             for (int i = 0; i < update.length; i++) {
-                y[i] += scale * update[i];
+                y[i] += scale * (keep == null ? update[i] : keep[i] * update[i]);
             }
         }
     }
@@ -49,7 +51,7 @@ public final class LinearOp {
 
     /** Adds {@code ∂L/∂x} into {@code dx} and the gradients of W (when trainable) and of the adapter. */
     public static void backward(Parallel parallel, Param w, LoraAdapter lora, float[] dy, float[] x, int n, float[] dx,
-            float[] hidden) {
+            float[] hidden, float[] keep) {
         int rows = w.rows();
         int cols = w.cols();
         Gemm.inputGradient(parallel, dy, n, w.value(), rows, cols, dx);
@@ -60,7 +62,7 @@ public final class LinearOp {
             int rank = lora.rank();
             float[] scaled = new float[n * rows];
             for (int i = 0; i < scaled.length; i++) {
-                scaled[i] = lora.scale() * dy[i];
+                scaled[i] = lora.scale() * (keep == null ? dy[i] : keep[i] * dy[i]);
             }
             float[] dHidden = new float[n * rank];
             Gemm.weightGradient(parallel, scaled, hidden, n, rows, rank, lora.b().grad());

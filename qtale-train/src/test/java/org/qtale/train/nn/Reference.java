@@ -68,6 +68,12 @@ final class Reference {
     /** Causal GQA attention with D-LLM's post-softmax renormalized key mask (null: no mask). */
     static double[] attention(double[] q, double[] k, double[] v, double[] mask, int batch, int seqLen, int heads,
             int kvHeads, int headDim) {
+        return attention(q, k, v, mask, batch, seqLen, heads, kvHeads, headDim, 1e-6);
+    }
+
+    /** {@link #attention} with the mask's renormalization {@code + epsilon}. */
+    static double[] attention(double[] q, double[] k, double[] v, double[] mask, int batch, int seqLen, int heads,
+            int kvHeads, int headDim, double epsilon) {
         int qDim = heads * headDim;
         int kvDim = kvHeads * headDim;
         double[] out = new double[batch * seqLen * qDim];
@@ -100,7 +106,7 @@ final class Reference {
                             kept += p[j] * mask[b * seqLen + j];
                         }
                         for (int j = 0; j <= i; j++) {
-                            p[j] = p[j] * mask[b * seqLen + j] / (kept + 1e-6);
+                            p[j] = p[j] * mask[b * seqLen + j] / (kept + epsilon);
                         }
                     }
                     for (int j = 0; j <= i; j++) {
@@ -214,5 +220,109 @@ final class Reference {
         double[] xf = rmsNorm(x, toDouble(params.finalNorm().value()), n, dim, c.normEps());
         double[] logits = linear(xf, toDouble(params.output().value()), n, c.vocabSize(), dim);
         return crossEntropy(logits, targets, c.vocabSize());
+    }
+
+    /** A router's logit gap {@code Δ = z_exec − z_skip} for every row, in double precision. */
+    static double[] routerGaps(RouterParameters.Layer r, double[] x, int n, int dim, double eps) {
+        int width = r.width();
+        double[] pre = linear(x, toDouble(r.w1().value()), n, width, dim);
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < width; i++) {
+                pre[t * width + i] += r.b1().value()[i];
+            }
+        }
+        double[] y = rmsNorm(pre, toDouble(r.norm().value()), n, width, eps);
+        double[] gaps = new double[n];
+        float[] w2 = r.w2().value();
+        for (int t = 0; t < n; t++) {
+            double z0 = r.b2().value()[0];
+            double z1 = r.b2().value()[1];
+            for (int i = 0; i < width; i++) {
+                double v = y[t * width + i];
+                double silu = v / (1 + Math.exp(-v));
+                z0 += w2[i] * silu;
+                z1 += w2[width + i] * silu;
+            }
+            gaps[t] = z1 - z0;
+        }
+        return gaps;
+    }
+
+    /**
+     * The routed training loss with the straight-through estimator written as a function: each non-reserved row's
+     * decision is {@code w = hard + σ(Δ + g) − soft₀}, where {@code hard} and {@code soft₀} are the values of the
+     * step under test and Δ is recomputed from the current parameters. Its value equals the step's loss and its
+     * finite-difference gradient is the straight-through gradient.
+     */
+    static double routedLoss(LlamaParameters params, RouterParameters routers, int[] tokens, int[] targets,
+            int[] lengths, int batch, int seqLen, float[][] noise, float[][] hard, float[][] soft0, double ceScale,
+            RoutingObjective objective) {
+        LlamaConfig c = params.config();
+        int n = batch * seqLen;
+        int dim = c.dim();
+        int layers = c.nLayers();
+        int start = routers.config().startLayer();
+        int reserved = routers.config().reservedTokens();
+        double[] freq = frequencies(c);
+        double[] emb = toDouble(params.embedding().value());
+        double[] x = new double[n * dim];
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(emb, tokens[t] * dim, x, t * dim, dim);
+        }
+        double[][] decisions = new double[layers][];
+        double[][] gaps = new double[layers][];
+        for (int l = 0; l < layers; l++) {
+            double[] w = null;
+            if (l >= start) {
+                gaps[l] = routerGaps(routers.layer(l), x, n, dim, c.normEps());
+                w = new double[n];
+                for (int t = 0; t < n; t++) {
+                    w[t] = t % seqLen < reserved ? 1
+                            : hard[l][t] + 1 / (1 + Math.exp(-(gaps[l][t] + noise[l][t]))) - soft0[l][t];
+                }
+                decisions[l] = w;
+            }
+            LlamaParameters.Layer p = params.layer(l);
+            double[] xn = rmsNorm(x, toDouble(p.attentionNorm().value()), n, dim, c.normEps());
+            double[] q = rope(project(params, p.wq(), xn, n), n, c.nHeads(), c.headDim(), seqLen, freq);
+            double[] k = rope(project(params, p.wk(), xn, n), n, c.nKvHeads(), c.headDim(), seqLen, freq);
+            double[] v = project(params, p.wv(), xn, n);
+            double[] att = attention(q, k, v, w, batch, seqLen, c.nHeads(), c.nKvHeads(), c.headDim(), reserved > 0 ? 0 : 1e-6);
+            double[] h = add(x, project(params, p.wo(), att, n));
+            double[] hn = rmsNorm(h, toDouble(p.ffnNorm().value()), n, dim, c.normEps());
+            double[] out = add(h, project(params, p.down(), swiGlu(project(params, p.gate(), hn, n),
+                    project(params, p.up(), hn, n)), n));
+            if (w != null) {
+                for (int t = 0; t < n; t++) {
+                    for (int d = 0; d < dim; d++) {
+                        out[t * dim + d] = w[t] * out[t * dim + d] + (1 - w[t]) * x[t * dim + d];
+                    }
+                }
+            }
+            x = out;
+        }
+        double[] xf = rmsNorm(x, toDouble(params.finalNorm().value()), n, dim, c.normEps());
+        double[] logits = linear(xf, toDouble(params.output().value()), n, c.vocabSize(), dim);
+        double loss = ceScale * crossEntropy(logits, targets, c.vocabSize());
+        int counted = 0;
+        for (int length : lengths) {
+            counted += Math.max(0, length - reserved);
+        }
+        double rate = 0;
+        double entropy = 0;
+        for (int b = 0; b < batch; b++) {
+            for (int i = reserved; i < lengths[b]; i++) {
+                int t = b * seqLen + i;
+                double executed = start;
+                for (int l = start; l < layers; l++) {
+                    executed += decisions[l][t];
+                    double p = 1 / (1 + Math.exp(-gaps[l][t]));
+                    entropy += p * Math.log(p) + (1 - p) * Math.log(1 - p);
+                }
+                rate += Math.abs(executed / layers - objective.targetRatio());
+            }
+        }
+        return loss + objective.rateWeight() * rate / counted
+                + objective.entropyWeight() * entropy / ((double) counted * (layers - start));
     }
 }
