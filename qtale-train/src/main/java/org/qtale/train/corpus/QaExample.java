@@ -1,7 +1,7 @@
 package org.qtale.train.corpus;
 
 /**
- * A training document split before its last answer, for fine-tuning where the loss covers the answer tokens only.
+ * A toyworld document split before its last answer, for fine-tuning where the loss covers the answer tokens only.
  * {@code prompt + answer} is the whole document.
  *
  * @param family the document family it comes from

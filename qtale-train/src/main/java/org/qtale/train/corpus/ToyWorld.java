@@ -26,9 +26,9 @@ import org.qtale.QtaleException;
  * <p>Splits: whether a document is training or held-out text is decided by a hash of its text (one in sixteen is
  * held out), and each split is drawn from its own seed stream. So no training document can equal a held-out one,
  * whatever the seeds, and held-out documents have the same distribution as training ones. Every held-out document
- * is also a {@link MultipleChoice} question (its last question), so {@link #heldOutDocuments} and
- * {@link #questions} with the same arguments describe the same documents. Held-out families take turns, so each
- * family gets the same share of questions.
+ * is also a {@link MultipleChoice} question (its last question), so {@link #heldOutDocuments}, {@link #questions}
+ * and {@link #heldOutQaExamples} with the same arguments describe the same documents. Held-out families take turns,
+ * so each family gets the same share of questions.
  *
  * <p>The same seed gives the same documents on every JDK, and the first n documents of a longer list are the list
  * for n.
@@ -87,8 +87,20 @@ public final class ToyWorld {
 
     /** The training documents of {@link #documents(long, int, List)}, each split before its last answer. */
     public static List<QaExample> qaExamples(long seed, int count, List<String> families) {
-        return map(stories(seed, count, select(families), false),
-                story -> new QaExample(story.family(), prompt(story), story.lastQuestion().answer()));
+        return map(stories(seed, count, select(families), false), ToyWorld::qaExample);
+    }
+
+    /** The held-out documents of {@link #heldOutDocuments(long, int)}, each split before its last answer. */
+    public static List<QaExample> heldOutQaExamples(long seed, int count) {
+        return heldOutQaExamples(seed, count, families());
+    }
+
+    /**
+     * The held-out documents of {@link #heldOutDocuments(long, int, List)}, each split before its last answer: the
+     * same split as {@link #questions}, with the correct choice as the answer.
+     */
+    public static List<QaExample> heldOutQaExamples(long seed, int count, List<String> families) {
+        return map(stories(seed, count, select(families), true), ToyWorld::qaExample);
     }
 
     /** Whether a document belongs to the held-out split: a function of its text alone. */
@@ -120,6 +132,10 @@ public final class ToyWorld {
         new Rng(Rng.mix(story.text().hashCode(), CHOICE_SALT)).shuffle(choices);
         return new MultipleChoice(story.family(), story.context(), last.question(), choices,
                 choices.indexOf(last.answer()));
+    }
+
+    private static QaExample qaExample(Story story) {
+        return new QaExample(story.family(), prompt(story), story.lastQuestion().answer());
     }
 
     private static String prompt(Story story) {

@@ -78,6 +78,23 @@ class ToyWorldTest {
     }
 
     @Test
+    void heldOutQaExamplesAreTheHeldOutDocumentsCutBeforeTheirLastAnswer() {
+        List<String> families = List.of("track", "order", "arith");
+        List<String> documents = ToyWorld.heldOutDocuments(6, 90, families);
+        List<MultipleChoice> questions = ToyWorld.questions(6, 90, families);
+        List<QaExample> examples = ToyWorld.heldOutQaExamples(6, 90, families);
+        assertEquals(documents, examples.stream().map(QaExample::text).toList());
+        for (int i = 0; i < examples.size(); i++) {
+            QaExample example = examples.get(i);
+            assertEquals(questions.get(i).prompt(), example.prompt());
+            assertEquals(questions.get(i).correct(), example.answer());
+            assertEquals(families.get(i % 3), example.family());
+        }
+        assertEquals(ToyWorld.heldOutDocuments(6, 30), ToyWorld.heldOutQaExamples(6, 30).stream()
+                .map(QaExample::text).toList());
+    }
+
+    @Test
     void documentsAreShortLowercaseAndMixAllFamilies() {
         List<QaExample> examples = ToyWorld.qaExamples(5, 3500);
         Set<String> vocabulary = new TreeSet<>();
