@@ -29,6 +29,8 @@ public final class TrainingModel {
     private Routing routing;
     private float loraDropout;
     private Activations acts;
+    private static final int RECENT_SHAPES = 4;
+    private final java.util.ArrayDeque<Activations> recentShapes = new java.util.ArrayDeque<>();
 
     public TrainingModel(LlamaParameters params, Parallel parallel) {
         this(params, null, parallel);
@@ -491,8 +493,24 @@ public final class TrainingModel {
                     + config.contextLength() + ".");
         }
         if (acts == null || acts.batch != batch || acts.seqLen != seqLen) {
-            acts = null; // let the old buffers go before allocating new ones
-            acts = new Activations(config, routers, batch, seqLen);
+            // a few shapes stay allocated: fine-tuning batches are padded to a handful of lengths
+            Activations cached = null;
+            for (Activations c : recentShapes) {
+                if (c.batch == batch && c.seqLen == seqLen) {
+                    cached = c;
+                }
+            }
+            if (cached == null) {
+                if (recentShapes.size() == RECENT_SHAPES) {
+                    recentShapes.removeFirst();
+                }
+                acts = null; // let old buffers go before allocating new ones
+                cached = new Activations(config, routers, batch, seqLen);
+            } else {
+                recentShapes.remove(cached);
+            }
+            recentShapes.addLast(cached);
+            acts = cached;
         }
         return acts;
     }
