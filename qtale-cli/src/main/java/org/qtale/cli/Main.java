@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class,
             PretrainCommand.class,
+            TrainCommand.class,
             GenerateCommand.class,
             TokenizeCommand.class,
             TokenizerCommand.class,

@@ -8,11 +8,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.title.LegendTitle;
+import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -42,6 +44,40 @@ public final class LineChart {
 
     public void writePng(Path file, int width, int height) {
         System.setProperty("java.awt.headless", "true");
+        XYPlot plot = plot();
+        plot.setDomainAxis(new NumberAxis(xLabel));
+        write(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), file, width, height);
+    }
+
+    /**
+     * Several charts stacked over one shared x axis (their own titles dropped; each y label names its panel). The
+     * i-th series has the same colour in every panel, and the legend is the first panel's.
+     */
+    public static void writeStackedPng(String title, String xLabel, List<LineChart> panels, Path file, int width,
+            int height) {
+        System.setProperty("java.awt.headless", "true");
+        NumberAxis domain = new NumberAxis(xLabel);
+        domain.setAutoRangeIncludesZero(false);
+        CombinedDomainXYPlot combined = new CombinedDomainXYPlot(domain);
+        combined.setGap(12);
+        List<XYPlot> plots = new ArrayList<>();
+        for (LineChart panel : panels) {
+            XYPlot plot = panel.plot();
+            plots.add(plot);
+            combined.add(plot, 1);
+        }
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, combined, false);
+        LegendTitle legend = new LegendTitle(plots.get(0));
+        legend.setPosition(RectangleEdge.BOTTOM);
+        chart.addLegend(legend);
+        write(chart, file, width, height);
+    }
+
+    private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
+        new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
+        new Color(0xbcbd22), new Color(0x17becf)};
+
+    private XYPlot plot() {
         XYSeriesCollection data = new XYSeriesCollection();
         for (Series s : series) {
             XYSeries xy = new XYSeries(s.name(), false, true);
@@ -50,19 +86,23 @@ public final class LineChart {
             }
             data.addSeries(xy);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true,
-                false, false);
-        chart.setBackgroundPaint(Color.WHITE);
-        XYPlot plot = chart.getXYPlot();
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        NumberAxis range = new NumberAxis(yLabel);
+        range.setAutoRangeIncludesZero(false);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
         for (int i = 0; i < series.size(); i++) {
             renderer.setSeriesShapesVisible(i, series.get(i).markers());
             renderer.setSeriesStroke(i, new BasicStroke(2f));
+            renderer.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
         }
-        plot.setRenderer(renderer);
+        XYPlot plot = new XYPlot(data, null, range, renderer);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        return plot;
+    }
+
+    private static void write(JFreeChart chart, Path file, int width, int height) {
+        chart.setBackgroundPaint(Color.WHITE);
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);

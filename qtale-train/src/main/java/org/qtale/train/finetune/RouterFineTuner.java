@@ -37,11 +37,18 @@ public final class RouterFineTuner {
     record Batch(int[] tokens, int[] targets, int[] lengths, int size, int seqLen, int answerTokens) {
     }
 
+    /** The training routing statistics of a stretch of steps ending at fractional epoch {@code epoch}. */
+    public record CurvePoint(double epoch, RoutingStats stats) {
+    }
+
+    /** Points per epoch of {@link #curve()}. */
+    static final int CURVE_POINTS_PER_EPOCH = 5;
+
     /** Mean cross-entropy per answer token and the routing statistics of a set of examples. */
     public record Evaluation(double loss, int answerTokens, RoutingStats stats) {
     }
 
-    private static final int LENGTH_STEP = 16;
+    private static final int LENGTH_STEP = 32;
 
     private final LlamaParameters params;
     private final RouterParameters routers;
@@ -50,6 +57,7 @@ public final class RouterFineTuner {
     private final FineTuneSettings settings;
     private final TrainingModel model;
     private final List<Param> trainable;
+    private final List<CurvePoint> curve = new ArrayList<>();
 
     public RouterFineTuner(LlamaParameters params, RouterParameters routers, List<TokenExample> train,
             List<TokenExample> heldOut, FineTuneSettings settings, Parallel parallel) {
@@ -71,6 +79,11 @@ public final class RouterFineTuner {
         return model;
     }
 
+    /** The routing statistics of the last run, a few points per epoch (finer than the epoch reports, for charts). */
+    public List<CurvePoint> curve() {
+        return List.copyOf(curve);
+    }
+
     public int stepsPerEpoch() {
         return (train.size() + settings.batch() - 1) / settings.batch();
     }
@@ -82,6 +95,9 @@ public final class RouterFineTuner {
         int warmup = (int) Math.round(settings.warmupEpochs() * perEpoch);
         LearningRateSchedule schedule = new LearningRateSchedule(settings.learningRate(), warmup, steps, 0f);
         List<EpochReport> reports = new ArrayList<>();
+        curve.clear();
+        int segment = Math.max(1, perEpoch / CURVE_POINTS_PER_EPOCH);
+        RoutingStats stretch = new RoutingStats(params.config().nLayers(), routers.config().startLayer());
         int step = 0;
         for (int epoch = 0; epoch < settings.epochs(); epoch++) {
             int[] order = shuffled(train.size(), new SplittableRandom(settings.seed() * 31 + epoch));
@@ -115,6 +131,11 @@ public final class RouterFineTuner {
                 rate += result.rateLoss() * examples.size();
                 entropy += result.entropyLoss() * examples.size();
                 stats.addAll(result.stats());
+                stretch.addAll(result.stats());
+                if ((step + 1) % segment == 0 || first + settings.batch() >= order.length) {
+                    curve.add(new CurvePoint((double) (step + 1) / perEpoch, stretch));
+                    stretch = new RoutingStats(params.config().nLayers(), routers.config().startLayer());
+                }
                 for (int length : batch.lengths()) {
                     tokens += length;
                 }
@@ -154,7 +175,7 @@ public final class RouterFineTuner {
         }
     }
 
-    /** Pads the examples to a common length (a multiple of 16, at most {@code maxTokens}), cutting longer ones. */
+    /** Pads the examples to a common length (a multiple of 32, at most {@code maxTokens}), cutting longer ones. */
     Batch batch(List<TokenExample> examples) {
         int longest = 0;
         for (TokenExample e : examples) {

@@ -29,7 +29,7 @@ public final class TrainingModel {
     private Routing routing;
     private float loraDropout;
     private Activations acts;
-    private static final int RECENT_SHAPES = 4;
+    private static final int RECENT_SHAPES = 12;
     private final java.util.ArrayDeque<Activations> recentShapes = new java.util.ArrayDeque<>();
 
     public TrainingModel(LlamaParameters params, Parallel parallel) {

@@ -4,6 +4,8 @@ import java.util.List;
 import org.qtale.tokenizer.Tokenizer;
 import org.qtale.train.corpus.MultipleChoice;
 import org.qtale.train.nn.CrossEntropyOp;
+import org.qtale.train.nn.Routing;
+import org.qtale.train.nn.RoutingStats;
 import org.qtale.train.nn.TrainingModel;
 
 /**
@@ -27,6 +29,7 @@ public final class ChoiceScorer {
     private final TrainingModel model;
     private final Tokenizer tokenizer;
     private final int contextLength;
+    private RoutingStats routing;
 
     public ChoiceScorer(TrainingModel model, Tokenizer tokenizer, int contextLength) {
         this.model = model;
@@ -35,6 +38,24 @@ public final class ChoiceScorer {
     }
 
     public Accuracy accuracy(List<MultipleChoice> questions) {
+        return accuracy(questions, null);
+    }
+
+    /**
+     * {@link #accuracy(List)}, adding the routing statistics of every scored sequence (prompt and choice, padding
+     * excluded) to {@code routing} when it is not null and the model routes.
+     */
+    public Accuracy accuracy(List<MultipleChoice> questions, RoutingStats routing) {
+        RoutingStats previous = this.routing;
+        this.routing = routing;
+        try {
+            return score(questions);
+        } finally {
+            this.routing = previous;
+        }
+    }
+
+    private Accuracy score(List<MultipleChoice> questions) {
         int correct = 0;
         double chance = 0;
         for (MultipleChoice q : questions) {
@@ -80,6 +101,13 @@ public final class ChoiceScorer {
             System.arraycopy(continuations[c], 0, tokens, c * seqLen + keep, continuations[c].length);
         }
         float[] logits = model.forward(tokens, choices, seqLen);
+        if (routing != null && model.routers() != null && !(model.routing() instanceof Routing.Dense)) {
+            int[] lengths = new int[choices];
+            for (int c = 0; c < choices; c++) {
+                lengths[c] = keep + continuations[c].length;
+            }
+            routing.addAll(model.routingStats(lengths));
+        }
         int vocab = model.parameters().config().vocabSize();
         double[] scores = new double[choices];
         for (int c = 0; c < choices; c++) {

@@ -16,9 +16,8 @@ import org.qtale.format.TokenizerFiles;
 import org.qtale.model.LlamaConfig;
 import org.qtale.tensor.DType;
 import org.qtale.tensor.Parallel;
-import org.qtale.tokenizer.HfTokenizerWriter;
-import org.qtale.tokenizer.Llama2cTokenizer;
 import org.qtale.tokenizer.Tokenizer;
+import org.qtale.train.OutputDirectory;
 import org.qtale.train.TrainShapes;
 import org.qtale.train.corpus.Corpus;
 import org.qtale.train.corpus.CorpusSpec;
@@ -89,7 +88,7 @@ public final class PretrainJob {
 
     public static Outcome run(Request request, Reporter reporter) {
         Path out = request.out().toAbsolutePath().normalize();
-        checkOutput(out, request.overwrite());
+        OutputDirectory.check(out, request.overwrite());
         TrainShapes.Shape shape = TrainShapes.get(request.shape());
         if (request.settings().seqLen() > shape.contextLength()) {
             throw new QtaleException("--seq-len " + request.settings().seqLen() + " exceeds the context of shape "
@@ -149,7 +148,7 @@ public final class PretrainJob {
                 if (trained != null) {
                     trained.write(model);
                 } else {
-                    copyTokenizer(request.tokenizer(), tokenizer, model);
+                    OutputDirectory.copyTokenizer(request.tokenizer(), tokenizer, model);
                 }
                 Files.write(model.resolve(SUMMARY_FILE), JSON.writerWithDefaultPrettyPrinter()
                         .writeValueAsBytes(summary(request, config, params, result, questions)));
@@ -159,36 +158,12 @@ public final class PretrainJob {
                     // extras such as the loss chart must not cost the trained model
                     reporter.log("could not add the extra files (" + e + "); the model is written without them");
                 }
-                replace(model, out, request.overwrite());
+                OutputDirectory.install(model, out, request.overwrite());
             } finally {
                 AtomicFiles.deleteTreeQuietly(staging);
             }
         } catch (IOException e) {
             throw new QtaleException("Cannot write the model directory " + out + ": " + e.getMessage() + ".", e);
-        }
-    }
-
-    /**
-     * Puts the given tokenizer into the model directory as {@code tokenizer.json}: the opened file itself (gzip
-     * undone), the {@code tokenizer_config.json} beside it if any, or a llama2.c tokenizer converted.
-     */
-    private static void copyTokenizer(Path tokenizer, Tokenizer loaded, Path model) throws IOException {
-        if (loaded instanceof Llama2cTokenizer llama2c) {
-            HfTokenizerWriter.write(llama2c, model);
-            return;
-        }
-        Path source = tokenizer.toAbsolutePath();
-        Path file = Files.isDirectory(source) ? source.resolve("tokenizer.json") : source;
-        if (file.getFileName().toString().endsWith(".gz")) {
-            try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(file))) {
-                Files.copy(in, model.resolve("tokenizer.json"));
-            }
-        } else {
-            Files.copy(file, model.resolve("tokenizer.json"));
-        }
-        Path config = file.getParent().resolve("tokenizer_config.json");
-        if (Files.isRegularFile(config)) {
-            Files.copy(config, model.resolve("tokenizer_config.json"));
         }
     }
 
@@ -228,17 +203,4 @@ public final class PretrainJob {
                 .put("chance", a.chance()).put("questions", a.total()));
     }
 
-    private static void checkOutput(Path out, boolean overwrite) {
-        if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new QtaleException(out + " exists and is a file, so a model directory cannot be written there.");
-        }
-        if (!overwrite && AtomicFiles.isNonEmptyDirectory(out)) {
-            throw new QtaleException(out + " already exists and is not empty; choose another directory or pass --overwrite.");
-        }
-    }
-
-    private static void replace(Path fresh, Path target, boolean overwrite) throws IOException {
-        checkOutput(target, overwrite);
-        AtomicFiles.replaceDirectory(fresh, target);
-    }
 }
