@@ -92,9 +92,7 @@ public final class ThresholdCalibration {
      * @param onPoint called after each θ is evaluated (and after the dense baseline), for progress
      */
     public ThresholdCalibration(LlamaModel model, List<TokenExample> examples, Parallel parallel, Consumer<Evaluation> onPoint) {
-        if (model.routers() == null) {
-            throw new QtaleException("The model has no routers, so there is no execution threshold θ to calibrate.");
-        }
+        requireRouters(model);
         int context = model.config().contextLength();
         long answerTokens = 0;
         for (int i = 0; i < examples.size(); i++) {
@@ -116,6 +114,13 @@ public final class ThresholdCalibration {
 
     public ThresholdCalibration(LlamaModel model, List<TokenExample> examples, Parallel parallel) {
         this(model, examples, parallel, null);
+    }
+
+    /** Refuses, with one sentence, a model without routers (nothing to calibrate). */
+    public static void requireRouters(LlamaModel model) {
+        if (model.routers() == null) {
+            throw new QtaleException("The model has no routers, so there is no execution threshold θ to calibrate.");
+        }
     }
 
     /** The dense model (every layer, routers not run) on the calibration set; measured once. */
