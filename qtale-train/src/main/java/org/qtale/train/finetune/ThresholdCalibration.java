@@ -20,13 +20,15 @@ import org.qtale.tensor.Parallel;
  *
  * <p>Each θ is measured by running the whole set through the engine with that policy, because decisions interact
  * through the depth (a layer that runs changes what the next routers see); the distribution of p_exec from one pass
- * would not predict the ratio. Every example runs in a fresh sequence, as the engine's batched prefill: its tokens
- * but the last (which predicts nothing), with the logits of every answer position scored against the next token.
+ * would not predict the ratio. Every example runs in a fresh sequence through the engine's batched prefill, with the
+ * logits of every answer position scored against the next token.
  *
- * <p>The <b>execution ratio</b> is the share of (token, layer) pairs that ran, over <b>all</b> layers (those before
- * the routers' start layer always run and count as executed) and over every token that went through the model,
- * prompt and reserved first positions included: {@link ExecutionTrace#executionRatio(boolean)
- * executionRatio(false)}, pooled over the set. The ratio over the routed layers only is reported beside it.
+ * <p>The <b>execution ratio</b> is the one fine-tuning's rate loss aims at ({@code --target-ratio} of training, see
+ * {@link org.qtale.train.nn.RoutingObjective}): the mean over tokens of the fraction of <b>all</b> layers a token ran
+ * (those before the routers' start layer always run and count as executed), over every token of every example
+ * except the reserved first positions of each sequence (which run everything by rule), prompt included. The ratio
+ * over the routed layers only, over the same tokens, is reported beside it. The FLOPs ratio counts what the engine
+ * spent on every token, reserved ones included ({@link ExecutionTrace#flopsRatio()}).
  */
 public final class ThresholdCalibration {
     /** Bisections stop when the bracket of θ is this narrow. */
@@ -41,11 +43,11 @@ public final class ThresholdCalibration {
      *
      * @param policy               the policy measured
      * @param loss                 mean cross-entropy in nats per answer token
-     * @param executionRatio       share of (token, layer) pairs that ran, over all layers
+     * @param executionRatio       mean over the counted tokens of the fraction of all layers run
      * @param routedExecutionRatio the same over the routed layers only
-     * @param flopsRatio           layer and router FLOPs over the dense model's
+     * @param flopsRatio           layer and router FLOPs over the dense model's, over every token run
      * @param answerTokens         tokens the loss covers
-     * @param tokens               tokens that went through the model (the ratios count these)
+     * @param tokens               tokens the execution ratios count (all but the reserved first positions)
      */
     public record Evaluation(ExecutionPolicy policy, double loss, double executionRatio, double routedExecutionRatio,
             double flopsRatio, long answerTokens, long tokens) {
@@ -233,33 +235,32 @@ public final class ThresholdCalibration {
     private Evaluation measure(ExecutionPolicy policy) {
         int vocab = model.config().vocabSize();
         int layers = model.config().nLayers();
-        int startLayer = model.routers().config().startLayer();
+        int startLayer = Math.min(model.routers().config().startLayer(), layers);
+        int reserved = model.routers().config().reservedTokens();
         float[] logits = new float[CHUNK * vocab];
         double lossSum = 0;
         double flopsSum = 0;
+        long flopsTokens = 0;
         long answerTokens = 0;
-        long tokens = 0;
+        long counted = 0;
         long ran = 0;
         long routedRan = 0;
         for (TokenExample e : examples) {
-            int run = e.length() - 1; // the last token predicts nothing
-            if (run == 0) {
-                continue;
-            }
-            InferenceState s = model.newState(parallel, run, Math.min(run, CHUNK));
+            int length = e.length();
+            InferenceState s = model.newState(parallel, length, Math.min(length, CHUNK));
             s.setPolicy(policy);
             int prompt = e.answerStart() - 1; // positions before the first one whose logits predict an answer token
             model.forward(s, e.tokens(), 0, prompt, false);
-            for (int p = prompt; p < run; p += CHUNK) {
-                int n = Math.min(CHUNK, run - p);
+            for (int p = prompt; p < length; p += CHUNK) {
+                int n = Math.min(CHUNK, length - p);
                 model.forwardAll(s, e.tokens(), p, n, logits);
-                for (int i = 0; i < n; i++) {
+                for (int i = 0; i < n && p + i + 1 < length; i++) {
                     lossSum += crossEntropy(logits, i * vocab, vocab, e.tokens()[p + i + 1]);
                 }
             }
-            answerTokens += run - prompt;
+            answerTokens += e.answerTokens();
             ExecutionTrace trace = s.trace();
-            for (int t = 0; t < trace.tokens(); t++) {
+            for (int t = reserved; t < trace.tokens(); t++) {
                 for (int l = 0; l < layers; l++) {
                     if (trace.executed(t, l)) {
                         ran++;
@@ -268,15 +269,18 @@ public final class ThresholdCalibration {
                         }
                     }
                 }
+                counted++;
             }
             // every token would cost the same dense FLOPs, so token-weighted ratios pool exactly
             flopsSum += trace.flopsRatio() * trace.tokens();
-            tokens += trace.tokens();
+            flopsTokens += trace.tokens();
         }
-        int routedLayers = layers - Math.min(startLayer, layers);
-        return new Evaluation(policy, lossSum / answerTokens, (double) ran / ((double) tokens * layers),
-                routedLayers == 0 ? 1.0 : (double) routedRan / ((double) tokens * routedLayers), flopsSum / tokens,
-                answerTokens, tokens);
+        int routedLayers = layers - startLayer;
+        // no token past the reserved positions: nothing was routed, every layer ran
+        double ratio = counted == 0 ? 1.0 : (double) ran / ((double) counted * layers);
+        double routedRatio = counted == 0 || routedLayers == 0 ? 1.0 : (double) routedRan / ((double) counted * routedLayers);
+        return new Evaluation(policy, lossSum / answerTokens, ratio, routedRatio, flopsSum / flopsTokens, answerTokens,
+                counted);
     }
 
     /** {@code −ln softmax(logits)[target]}, in double. */

@@ -21,6 +21,9 @@ import org.qtale.tensor.Parallel;
 import org.qtale.testing.RoutedModels;
 import org.qtale.testing.SharedData;
 import org.qtale.tokenizer.Llama2cTokenizer;
+import org.qtale.train.nn.LlamaParameters;
+import org.qtale.train.nn.RouterParameters;
+import org.qtale.train.nn.Routing;
 import org.qtale.train.finetune.ThresholdCalibration.Evaluation;
 import org.qtale.train.finetune.ThresholdCalibration.Result;
 
@@ -61,22 +64,27 @@ class ThresholdCalibrationTest {
         }
     }
 
-    /** The same measurement the slow way: one token at a time, the loss from each position's own logits. */
+    /**
+     * The same measurement the slow way: one token at a time, the loss from each position's own logits, the ratios
+     * from the trace over the tokens past the reserved positions (as fine-tuning's rate loss counts them).
+     */
     private static Evaluation direct(LlamaModel model, ExecutionPolicy policy) {
         int layers = model.config().nLayers();
         int start = model.routers().config().startLayer();
+        int reserved = model.routers().config().reservedTokens();
         double loss = 0;
         long answers = 0;
-        long tokens = 0;
+        long counted = 0;
+        long all = 0;
         long ran = 0;
         long routedRan = 0;
         double flops = 0;
         for (TokenExample e : examples) {
             InferenceState s = model.newState(parallel, e.length(), 1);
             s.setPolicy(policy);
-            for (int p = 0; p + 1 < e.length(); p++) {
+            for (int p = 0; p < e.length(); p++) {
                 float[] logits = model.forward(s, e.tokens(), p, 1, true);
-                if (p + 1 >= e.answerStart()) {
+                if (p + 1 >= e.answerStart() && p + 1 < e.length()) {
                     double max = Double.NEGATIVE_INFINITY;
                     for (float v : logits) {
                         max = Math.max(max, v);
@@ -90,17 +98,18 @@ class ThresholdCalibrationTest {
                 }
             }
             ExecutionTrace trace = s.trace();
-            for (int t = 0; t < trace.tokens(); t++) {
+            for (int t = reserved; t < trace.tokens(); t++) {
                 for (int l = 0; l < layers; l++) {
                     ran += trace.executed(t, l) ? 1 : 0;
                     routedRan += trace.executed(t, l) && l >= start ? 1 : 0;
                 }
+                counted++;
             }
-            tokens += trace.tokens();
+            all += trace.tokens();
             flops += trace.flopsRatio() * trace.tokens();
         }
-        return new Evaluation(policy, loss / answers, (double) ran / (tokens * layers),
-                (double) routedRan / (tokens * (layers - start)), flops / tokens, answers, tokens);
+        return new Evaluation(policy, loss / answers, (double) ran / (counted * layers),
+                (double) routedRan / (counted * (layers - start)), flops / all, answers, counted);
     }
 
     private static void assertSameMeasurement(Evaluation expected, Evaluation actual) {
@@ -131,6 +140,27 @@ class ThresholdCalibrationTest {
         assertEquals(baseline.loss(), all.loss(), 0.0, "θ = 0 runs every layer: the dense model's logits, bit for bit");
         assertEquals(1.0, all.executionRatio());
         assertTrue(all.flopsRatio() > 1.0, "but pays for its routers");
+    }
+
+    /**
+     * Fine-tuning scores its held-out examples with the training forward at θ = 0.5; calibration must report the same
+     * loss and, in the same definition, the same execution ratios (the one {@code --target-ratio} of training aims at).
+     */
+    @Test
+    void agreesWithTheFineTunersHeldOutScoring() {
+        LlamaParameters params = LlamaParameters.copyOf(routed.config(), routed.weights());
+        RouterFineTuner tuner = new RouterFineTuner(params, RouterParameters.copyOf(routed.routers()), examples, examples,
+                new FineTuneSettings(0.5, 1, 0, 0, 0f, 1, 1e-3f, 0, 2, 64, 0f, 1), parallel);
+        ThresholdCalibration calibration = new ThresholdCalibration(routed, examples, parallel);
+        for (float theta : new float[] {0.5f, 0.7f}) {
+            RouterFineTuner.Evaluation training = tuner.evaluate(examples, new Routing.Threshold(theta));
+            Evaluation engine = calibration.evaluate(theta);
+            assertEquals(training.answerTokens(), engine.answerTokens());
+            assertEquals(training.loss(), engine.loss(), 1e-4, "loss at θ = " + theta);
+            assertEquals(training.stats().executionRatio(), engine.executionRatio(), 1e-12, "ratio at θ = " + theta);
+            assertEquals(training.stats().routedExecutionRatio(), engine.routedExecutionRatio(), 1e-12);
+            assertTrue(engine.executionRatio() < 1, "some layers skipped at θ = " + theta);
+        }
     }
 
     /**
@@ -168,7 +198,8 @@ class ThresholdCalibrationTest {
         }
         assertTrue(above.threshold() - below.threshold() <= ThresholdCalibration.TOLERANCE + 1e-6,
                 below.threshold() + " .. " + above.threshold());
-        assertTrue(theta == below.threshold() || theta == above.threshold());
+        assertTrue(r.chosen().executionRatio() == below.executionRatio() || r.chosen().executionRatio() == above.executionRatio(),
+                "the ratio of one side of the bracket (another θ with the same ratio may win on loss)");
         double miss = Math.abs(chosen.executionRatio() - target);
         assertEquals(Math.min(Math.abs(below.executionRatio() - target), Math.abs(above.executionRatio() - target)), miss);
         for (int k = 0; k <= 10; k++) {
