@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             PretrainCommand.class,
             TrainCommand.class,
             GenerateCommand.class,
+            CalibrateCommand.class,
             TokenizeCommand.class,
             TokenizerCommand.class,
             InfoCommand.class,

@@ -84,6 +84,23 @@ public record RouterSet(RouterConfig config, Router[] routers) {
         return Optional.of(new RouterSet(config, routers));
     }
 
+    /**
+     * Stores {@code theta} as the default execution threshold of the routed model in {@code modelDir} (the
+     * {@code threshold} of the {@code qtale} block of its {@code config.json}), leaving every other entry as it is.
+     */
+    public static void writeThreshold(Path modelDir, float theta) {
+        if (!(theta >= 0 && theta <= 1)) {
+            throw new QtaleException("The execution threshold θ must be in [0, 1], got " + theta + ".");
+        }
+        HfCheckpoint.updateConfig(modelDir, root -> {
+            if (!(root.get(BLOCK) instanceof ObjectNode block)) {
+                throw new QtaleException(modelDir + " has no routers (no " + BLOCK
+                        + " block in config.json), so it has no execution threshold to set.");
+            }
+            block.put("threshold", theta);
+        });
+    }
+
     /** The tensors to store with a checkpoint (float32). */
     public Map<String, WritableTensor> tensors() {
         Map<String, WritableTensor> out = new LinkedHashMap<>();

@@ -1,11 +1,14 @@
 package org.qtale.format;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import org.qtale.QtaleException;
 import org.qtale.adaptive.RouterSet;
 import org.qtale.model.LayerWeights;
@@ -47,6 +50,23 @@ public final class HfCheckpoint {
             throw new QtaleException(dir + " has no " + HfConfig.FILE + ", so it is not a Hugging Face model directory.");
         }
         return HfConfig.read(file);
+    }
+
+    /**
+     * Rewrites the {@code config.json} of a model directory with {@code edit} applied to its top-level object, keeping
+     * every other entry and its order, in the format the writer uses; readers see the old file or the new one, never
+     * a mix.
+     */
+    public static void updateConfig(Path dir, Consumer<ObjectNode> edit) {
+        readConfig(dir); // a directory with a config.json qtale can read
+        Path file = dir.resolve(HfConfig.FILE);
+        ObjectNode root = (ObjectNode) Json.readObject(file);
+        edit.accept(root);
+        try {
+            AtomicFiles.write(file, Json.MAPPER.writeValueAsBytes(root));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("JSON serialization failed", e);
+        }
     }
 
     public static LlamaModel load(Path dir) {

@@ -79,20 +79,59 @@ public final class LlamaModel implements AutoCloseable {
      *     {@code wantLogits} is false
      */
     public float[] forward(InferenceState s, int[] tokens, int from, int count, boolean wantLogits) {
+        requireCapacity(s, count);
+        for (int done = 0; done < count; done += s.maxBatch) {
+            int batch = Math.min(s.maxBatch, count - done);
+            layers(s, tokens, from + done, batch);
+        }
+        if (!wantLogits || count == 0) {
+            return null;
+        }
+        int dim = config.dim();
+        int lastRow = (count - 1) % s.maxBatch; // the last batch's last row
+        VectorOps.rmsNorm(s.xb, 0, s.x, lastRow * dim, weights.finalNorm(), config.normEps(), dim);
+        weights.output().apply(s.parallel, s.xb, 1, s.logits);
+        return s.logits;
+    }
+
+    /**
+     * Like {@link #forward}, with the logits of every position: the same batched prefill (policy, layer skipping and
+     * trace included), then the final norm and the output head over all rows of each batch.
+     *
+     * @param logits receives {@code count × vocabSize} floats, row {@code i} being the logits after token
+     *     {@code tokens[from + i]}
+     */
+    public void forwardAll(InferenceState s, int[] tokens, int from, int count, float[] logits) {
+        requireCapacity(s, count);
+        int vocab = config.vocabSize();
+        if (logits.length < (long) count * vocab) {
+            throw new QtaleException("The logits buffer holds " + logits.length + " floats but " + count + " positions need "
+                    + (long) count * vocab + ".");
+        }
+        int dim = config.dim();
+        float[] rows = count <= s.maxBatch ? logits : new float[s.maxBatch * vocab];
+        for (int done = 0; done < count; done += s.maxBatch) {
+            int batch = Math.min(s.maxBatch, count - done);
+            layers(s, tokens, from + done, batch);
+            for (int t = 0; t < batch; t++) {
+                VectorOps.rmsNorm(s.xb, t * dim, s.x, t * dim, weights.finalNorm(), config.normEps(), dim);
+            }
+            weights.output().apply(s.parallel, s.xb, batch, rows);
+            if (rows != logits) {
+                System.arraycopy(rows, 0, logits, done * vocab, batch * vocab);
+            }
+        }
+    }
+
+    private static void requireCapacity(InferenceState s, int count) {
         if (s.position + count > s.capacity()) {
             throw new QtaleException("The sequence needs " + (s.position + count) + " positions but the context holds "
                     + s.capacity() + ".");
         }
-        float[] logits = null;
-        for (int done = 0; done < count; done += s.maxBatch) {
-            int batch = Math.min(s.maxBatch, count - done);
-            boolean last = done + batch == count;
-            logits = forwardBatch(s, tokens, from + done, batch, wantLogits && last);
-        }
-        return logits;
     }
 
-    private float[] forwardBatch(InferenceState s, int[] tokens, int from, int batch, boolean wantLogits) {
+    /** Runs one batch of at most {@code maxBatch} tokens through every layer, leaving their residual streams in x. */
+    private void layers(InferenceState s, int[] tokens, int from, int batch) {
         int dim = config.dim();
         for (int t = 0; t < batch; t++) {
             int token = tokens[from + t];
@@ -147,12 +186,6 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         s.position += batch;
-        if (!wantLogits) {
-            return null;
-        }
-        VectorOps.rmsNorm(s.xb, 0, s.x, (batch - 1) * dim, weights.finalNorm(), config.normEps(), dim);
-        weights.output().apply(s.parallel, s.xb, 1, s.logits);
-        return s.logits;
     }
 
     /**
