@@ -260,6 +260,11 @@ public final class TrainingModel {
         return acts.layers[l].soft.clone();
     }
 
+    /** The LoRA dropout multipliers the last forward pass used on {@code weight}'s adapter, or null for none. */
+    float[] loraDropoutMask(Param weight) {
+        return acts.dropoutMasks.get(weight);
+    }
+
     /** The routing statistics of the last forward pass over the counted tokens of sequences of {@code lengths}. */
     public RoutingStats routingStats(int[] lengths) {
         RoutingStats stats = new RoutingStats(config.nLayers(), routers.config().startLayer());

@@ -1,5 +1,6 @@
 package org.qtale.train.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -192,6 +193,88 @@ class RoutedTrainingTest {
                     }
                 }
             }
+        }
+    }
+
+    /** LoRA dropout: {@code y = W x + s · keep ⊙ (B A x)} and its gradients, keep holding 0 or 1/(1 − p). */
+    @Test
+    void loraDropoutBranchMatchesFiniteDifferences() {
+        SplittableRandom random = new SplittableRandom(8);
+        Param w = new Param("w", 6, 5, Gradients.random(random, 30, 1.0));
+        LoraAdapter lora = new LoraAdapter(new Param("a", 3, 5, Gradients.random(random, 15, 1.0)),
+                new Param("b", 6, 3, Gradients.random(random, 18, 1.0)), 0.7f);
+        int n = 4;
+        float[] x = Gradients.random(random, n * 5, 1.0);
+        float[] keep = new float[n * 6];
+        for (int i = 0; i < keep.length; i++) {
+            keep[i] = i % 3 == 1 ? 0f : 1f / 0.9f;
+        }
+        float[] weights = Gradients.random(random, n * 6, 1.0);
+        try (Parallel parallel = new Parallel(2)) {
+            float[] y = new float[n * 6];
+            float[] hidden = new float[n * 3];
+            LinearOp.forward(parallel, w, lora, x, n, y, hidden, keep);
+            java.util.function.DoubleSupplier loss = () -> {
+                double[] base = Reference.linear(Reference.toDouble(x), Reference.toDouble(w.value()), n, 6, 5);
+                double[] h = Reference.linear(Reference.toDouble(x), Reference.toDouble(lora.a().value()), n, 3, 5);
+                double[] update = Reference.linear(h, Reference.toDouble(lora.b().value()), n, 6, 3);
+                double total = 0;
+                for (int i = 0; i < base.length; i++) {
+                    total += weights[i] * (base[i] + 0.7 * keep[i] * update[i]);
+                }
+                return total;
+            };
+            double expected = loss.getAsDouble();
+            assertEquals(expected, Reference.dot(Reference.toDouble(y), Reference.toDouble(weights)), 1e-4 * (1 + Math.abs(expected)));
+            float[] dx = new float[n * 5];
+            LinearOp.backward(parallel, w, lora, weights, x, n, dx, hidden, keep);
+            Gradients.check("a", lora.a().grad(), lora.a().value(), loss, 0, 1);
+            Gradients.check("b", lora.b().grad(), lora.b().value(), loss, 0, 2);
+            Gradients.check("x", dx, x, loss, 0, 3);
+        }
+    }
+
+    /** Training steps drop about p of the LoRA outputs; a plain forward pass drops none. */
+    @Test
+    void loraDropoutActsInTrainingStepsOnly() {
+        LlamaParameters params = LlamaParameters.initialize(SMALL, 7);
+        params.addLora(List.of("q_proj.weight"), 2, 1f, 3);
+        params.freezeBase();
+        for (Param p : params.trainable()) {
+            java.util.Arrays.fill(p.value(), 0.1f);
+        }
+        RouterParameters routers = randomRouters(SMALL, new RouterConfig(8, 1, 1, 0.5f), 9, 1.0);
+        int batch = 4;
+        int seqLen = 8;
+        int[] tokens = new int[batch * seqLen];
+        int[] targets = new int[batch * seqLen];
+        for (int t = 0; t < tokens.length; t++) {
+            tokens[t] = t % SMALL.vocabSize();
+            targets[t] = (t + 1) % SMALL.vocabSize();
+        }
+        int[] lengths = {8, 8, 8, 8};
+        try (Parallel parallel = new Parallel(2)) {
+            TrainingModel model = new TrainingModel(params, routers, parallel);
+            model.setRouting(new Routing.Gumbel(4));
+            float[] plain = model.forward(tokens, batch, seqLen).clone();
+            assertArrayEquals(plain, model.forward(tokens, batch, seqLen), "no dropout without a training step");
+            model.setLoraDropout(0.25f);
+            assertArrayEquals(plain, model.forward(tokens, batch, seqLen), "dropout is for training steps only");
+            org.junit.jupiter.api.Assertions.assertNull(model.loraDropoutMask(params.layer(0).wq()));
+            model.lossAndBackward(tokens, targets, lengths, batch, seqLen, 1f, new RoutingObjective(0.5, 0, 0));
+            float[] keep = model.loraDropoutMask(params.layer(0).wq());
+            int dropped = 0;
+            for (float k : keep) {
+                if (k == 0f) {
+                    dropped++;
+                } else {
+                    assertEquals(1 / 0.75f, k, 1e-6f);
+                }
+            }
+            double share = (double) dropped / keep.length;
+            assertTrue(Math.abs(share - 0.25) < 0.04, "dropped share " + share + " of " + keep.length);
+            model.forward(tokens, batch, seqLen);
+            org.junit.jupiter.api.Assertions.assertNull(model.loraDropoutMask(params.layer(0).wq()));
         }
     }
 
