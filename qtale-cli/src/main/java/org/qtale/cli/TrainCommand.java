@@ -244,11 +244,16 @@ final class TrainCommand implements Callable<Integer> {
 
     private static void printSweep(PrintWriter out, FineTuneJob.Outcome outcome) {
         boolean questions = outcome.dense().accuracy() != null;
-        out.println("held-out, dense and by threshold θ (execution ratio over all layers; routed layers only in brackets):");
+        out.println("held-out: the base model, the fine-tuned model dense and by threshold θ (execution ratio over all"
+                + " layers; routed layers only in brackets):");
         out.printf(Locale.ROOT, "  %-7s %8s %16s%s%n", "θ", "CE", "execution ratio", questions ? "   questions" : "");
         List<String> rows = new ArrayList<>();
-        for (FineTuneJob.SweepPoint p : outcome.sweep()) {
-            String label = p.dense() ? "dense" : String.format(Locale.ROOT, "%.2f", p.theta());
+        List<FineTuneJob.SweepPoint> points = new ArrayList<>();
+        points.add(outcome.base());
+        points.addAll(outcome.sweep());
+        for (int i = 0; i < points.size(); i++) {
+            FineTuneJob.SweepPoint p = points.get(i);
+            String label = i == 0 ? "base" : p.dense() ? "dense" : String.format(Locale.ROOT, "%.2f", p.theta());
             String acc = p.accuracy() == null ? "" : String.format(Locale.ROOT, "   %5.1f%% ± %.1f", 100 * p.accuracy().value(),
                     100 * p.accuracy().standardError());
             rows.add(String.format(Locale.ROOT, "  %-7s %8.3f %7.3f (%5.3f)%s", label, p.loss(), p.executionRatio(),

@@ -68,13 +68,13 @@ public final class FineTuneJob {
 
     public record Outcome(LlamaConfig config, RouterConfig routers, FineTuneData data, FineTuneSettings settings,
             long trainableParameters, List<EpochReport> epochs, List<RouterFineTuner.CurvePoint> curve,
-            List<SweepPoint> sweep, double seconds, Path out) {
+            SweepPoint base, List<SweepPoint> sweep, double seconds, Path out) {
         /** "qtale" with the entropy regularizer, else "d-llm". */
         public String method() {
             return settings.entropyWeight() > 0 ? "qtale" : "d-llm";
         }
 
-        /** The dense model's point of the sweep. */
+        /** The fine-tuned model run dense (every layer; {@link #base} is the model before fine-tuning). */
         public SweepPoint dense() {
             return sweep.get(0);
         }
@@ -105,8 +105,8 @@ public final class FineTuneJob {
         Path out = request.out().toAbsolutePath().normalize();
         OutputDirectory.check(out, request.overwrite());
         long begin = System.nanoTime();
-        try (LlamaModel base = ModelLoader.loadModel(request.model()); Parallel parallel = new Parallel(request.threads())) {
-            LlamaConfig config = base.config();
+        try (LlamaModel original = ModelLoader.loadModel(request.model()); Parallel parallel = new Parallel(request.threads())) {
+            LlamaConfig config = original.config();
             Tokenizer tokenizer = TokenizerFiles.open(request.model(), null, config.vocabSize());
             FineTuneSettings settings = request.settings();
             int maxTokens = Math.min(settings.maxTokens(), config.contextLength());
@@ -114,10 +114,10 @@ public final class FineTuneJob {
             reporter.log(String.format("data %s: %,d training and %,d held-out examples%s", data.spec(),
                     data.train().size(), data.heldOut().size(),
                     data.droppedExamples() > 0 ? ", " + data.droppedExamples() + " dropped as too long" : ""));
-            LlamaParameters params = LlamaParameters.copyOf(config, base.weights());
-            RouterParameters routers = base.routers() != null ? RouterParameters.copyOf(base.routers())
+            LlamaParameters params = LlamaParameters.copyOf(config, original.weights());
+            RouterParameters routers = original.routers() != null ? RouterParameters.copyOf(original.routers())
                     : RouterParameters.initialize(config, routerConfig(request, config), settings.seed());
-            if (base.routers() != null) {
+            if (original.routers() != null) {
                 reporter.log("continuing from the model's routers (layers " + routers.config().startLayer() + " to "
                         + (config.nLayers() - 1) + ")");
             }
@@ -132,10 +132,15 @@ public final class FineTuneJob {
                     + " parameters", routers.routedLayers(), config.nLayers(), routers.config().width(),
                     settings.loraRank(), trainable));
             RouterFineTuner tuner = new RouterFineTuner(params, routers, data.train(), data.heldOut(), settings, parallel);
+            Scoring scoring = new Scoring(request, tuner, tokenizer, config, data);
+            // the adapters start at B = 0, so before training the model computes the base model's function
+            SweepPoint base = scoring.score(new Routing.Dense(), Float.NaN);
+            reporter.log(String.format(java.util.Locale.ROOT, "base model, dense: held-out CE %.3f%s", base.loss(), base.accuracy() == null ? ""
+                    : String.format(java.util.Locale.ROOT, ", questions %.1f%%", 100 * base.accuracy().value())));
             List<EpochReport> epochs = tuner.run(reporter);
             params.mergeLora();
-            List<SweepPoint> sweep = sweep(request, tuner, tokenizer, config, data, reporter);
-            Outcome outcome = new Outcome(config, routers.config(), data, settings, trainable, epochs, tuner.curve(), sweep,
+            List<SweepPoint> sweep = scoring.sweep(reporter);
+            Outcome outcome = new Outcome(config, routers.config(), data, settings, trainable, epochs, tuner.curve(), base, sweep,
                     (System.nanoTime() - begin) / 1e9, out);
             write(out, request, config, params, routers, tokenizer, outcome, reporter);
             return outcome;
@@ -152,43 +157,59 @@ public final class FineTuneJob {
         return new RouterConfig(width, request.startLayer(), request.reservedTokens(), RouterConfig.ARGMAX_THRESHOLD);
     }
 
-    /** Held-out loss, ratios and (on the built-in corpus) question accuracy, dense and at every threshold. */
-    private static List<SweepPoint> sweep(Request request, RouterFineTuner tuner, Tokenizer tokenizer, LlamaConfig config,
-            FineTuneData data, Reporter reporter) {
-        List<TokenExample> heldOut = data.heldOut().subList(0, Math.min(SWEEP_EXAMPLES, data.heldOut().size()));
-        List<MultipleChoice> questions = List.of();
-        CorpusSpec spec = CorpusSpec.parse(request.data());
-        if (spec instanceof CorpusSpec.ToyWorldSpec toy && request.questions() > 0) {
-            questions = ToyWorld.questions(PretrainJob.questionSeed(toy.seed()), request.questions(), toy.families());
+    /** Scores held-out examples and (on the built-in corpus) questions under a routing. */
+    private static final class Scoring {
+        private final RouterFineTuner tuner;
+        private final LlamaConfig config;
+        private final List<TokenExample> heldOut;
+        private final List<MultipleChoice> questions;
+        private final ChoiceScorer scorer;
+
+        Scoring(Request request, RouterFineTuner tuner, Tokenizer tokenizer, LlamaConfig config, FineTuneData data) {
+            this.tuner = tuner;
+            this.config = config;
+            this.heldOut = data.heldOut().subList(0, Math.min(SWEEP_EXAMPLES, data.heldOut().size()));
+            CorpusSpec spec = CorpusSpec.parse(request.data());
+            this.questions = spec instanceof CorpusSpec.ToyWorldSpec toy && request.questions() > 0
+                    ? ToyWorld.questions(PretrainJob.questionSeed(toy.seed()), request.questions(), toy.families())
+                    : List.of();
+            this.scorer = new ChoiceScorer(tuner.model(), tokenizer, config.contextLength());
         }
-        reporter.log("scoring " + heldOut.size() + " held-out examples" + (questions.isEmpty() ? ""
-                : " and " + questions.size() + " held-out questions") + " dense and at θ = 0.5 ... 0.1");
-        ChoiceScorer scorer = new ChoiceScorer(tuner.model(), tokenizer, config.contextLength());
-        List<SweepPoint> points = new ArrayList<>();
-        List<Routing> routings = new ArrayList<>();
-        routings.add(new Routing.Dense());
-        for (float theta : THRESHOLDS) {
-            routings.add(new Routing.Threshold(theta));
+
+        /** Held-out loss, ratios and question accuracy, dense and at every threshold. */
+        List<SweepPoint> sweep(Reporter reporter) {
+            reporter.log("scoring " + heldOut.size() + " held-out examples" + (questions.isEmpty() ? ""
+                    : " and " + questions.size() + " held-out questions") + " dense and at θ = 0.5 ... 0.1");
+            List<SweepPoint> points = new ArrayList<>();
+            points.add(score(new Routing.Dense(), Float.NaN));
+            reporter.onSweepPoint(points.get(0));
+            for (float theta : THRESHOLDS) {
+                SweepPoint point = score(new Routing.Threshold(theta), theta);
+                points.add(point);
+                reporter.onSweepPoint(point);
+            }
+            return points;
         }
-        for (Routing routing : routings) {
+
+        SweepPoint score(Routing routing, float theta) {
             RouterFineTuner.Evaluation e = heldOut.isEmpty() ? null : tuner.evaluate(heldOut, routing);
             RoutingStats questionStats = new RoutingStats(config.nLayers(), tuner.model().routers().config().startLayer());
             ChoiceScorer.Accuracy accuracy = null;
             if (!questions.isEmpty()) {
                 Routing before = tuner.model().routing();
                 tuner.model().setRouting(routing);
-                accuracy = scorer.accuracy(questions, questionStats);
-                tuner.model().setRouting(before);
+                try {
+                    accuracy = scorer.accuracy(questions, questionStats);
+                } finally {
+                    tuner.model().setRouting(before);
+                }
             }
             boolean dense = routing instanceof Routing.Dense;
-            float theta = routing instanceof Routing.Threshold t ? t.theta() : Float.NaN;
-            SweepPoint point = new SweepPoint(theta, e == null ? Double.NaN : e.loss(),
-                    dense || e == null ? 1 : e.stats().executionRatio(), dense || e == null ? 1 : e.stats().routedExecutionRatio(),
-                    accuracy, dense || questions.isEmpty() ? 1 : questionStats.executionRatio());
-            points.add(point);
-            reporter.onSweepPoint(point);
+            return new SweepPoint(theta, e == null ? Double.NaN : e.loss(),
+                    dense || e == null ? 1 : e.stats().executionRatio(),
+                    dense || e == null ? 1 : e.stats().routedExecutionRatio(), accuracy,
+                    dense || questions.isEmpty() ? 1 : questionStats.executionRatio());
         }
-        return points;
     }
 
     private static void write(Path out, Request request, LlamaConfig config, LlamaParameters params,
@@ -238,6 +259,12 @@ public final class FineTuneJob {
         o.put("routed_execution_ratio", argmax.routedExecutionRatio());
         o.put("held_out_loss", argmax.loss());
         o.put("dense_held_out_loss", outcome.dense().loss());
+        o.put("base_held_out_loss", outcome.base().loss());
+        if (outcome.base().accuracy() != null) {
+            o.put("base_mc_accuracy", outcome.base().accuracy().value());
+            o.put("mc_accuracy", argmax.accuracy().value());
+            o.put("mc_accuracy_stderr", argmax.accuracy().standardError());
+        }
         EpochReport last = outcome.epochs().get(outcome.epochs().size() - 1);
         o.put("train_execution_ratio", last.train().executionRatio());
         o.put("flip_probability", last.train().flipProbability());
