@@ -45,7 +45,7 @@ class FineTuneJobTest {
                 settings(0.6, 0), 0, 2, 2, out, false, 2, 20);
         FineTuneJob.Outcome outcome = FineTuneJob.run(request, new FineTuneJob.Reporter() {
         });
-        // 5 layers, 2 always on: the routed layers start executing ~87% and the rate loss pulls them down
+        // 4 layers, 2 always on: the routed layers start executing ~87% and the rate loss pulls them down
         List<EpochReport> epochs = outcome.epochs();
         assertEquals(3, epochs.size());
         double firstRatio = outcome.curve().get(0).stats().executionRatio();
