@@ -620,11 +620,12 @@ public final class TrainingModel {
             this.batch = batch;
             this.seqLen = seqLen;
             this.n = batch * seqLen;
-            // with a reserved first position every row keeps a key, so the mask needs no ε and then computes exactly
-            // what the engine's eviction does
+            // with a reserved first position every row keeps a key, so the mask needs no ε and then computes what
+            // the engine's eviction does; the smallest normal float only keeps 0/0 out when the kept keys' share
+            // underflows
             boolean keyAlwaysKept = routers != null && routers.config().reservedTokens() > 0;
             attention = new AttentionOp(batch, seqLen, c.nHeads(), c.nKvHeads(), c.headDim(),
-                    keyAlwaysKept ? 0f : AttentionOp.MASK_EPSILON);
+                    keyAlwaysKept ? Float.MIN_NORMAL : AttentionOp.MASK_EPSILON);
             ropeCos = new float[seqLen * c.headDim()];
             ropeSin = new float[seqLen * c.headDim()];
             new Rope(c).tables(0, seqLen, ropeCos, ropeSin);

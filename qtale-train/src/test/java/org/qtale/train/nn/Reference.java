@@ -287,7 +287,7 @@ final class Reference {
             double[] q = rope(project(params, p.wq(), xn, n), n, c.nHeads(), c.headDim(), seqLen, freq);
             double[] k = rope(project(params, p.wk(), xn, n), n, c.nKvHeads(), c.headDim(), seqLen, freq);
             double[] v = project(params, p.wv(), xn, n);
-            double[] att = attention(q, k, v, w, batch, seqLen, c.nHeads(), c.nKvHeads(), c.headDim(), reserved > 0 ? 0 : 1e-6);
+            double[] att = attention(q, k, v, w, batch, seqLen, c.nHeads(), c.nKvHeads(), c.headDim(), reserved > 0 ? Float.MIN_NORMAL : 1e-6);
             double[] h = add(x, project(params, p.wo(), att, n));
             double[] hn = rmsNorm(h, toDouble(p.ffnNorm().value()), n, dim, c.normEps());
             double[] out = add(h, project(params, p.down(), swiGlu(project(params, p.gate(), hn, n),
