@@ -24,10 +24,37 @@ public final class OutputDirectory {
         }
     }
 
-    /** Makes the finished staging directory the output, checking again that it may be replaced. */
-    public static void install(Path staging, Path out, boolean overwrite) throws IOException {
-        check(out, overwrite);
-        AtomicFiles.replaceDirectory(staging, out);
+    /** Writes a model directory's files; may throw. */
+    public interface Contents {
+        void write(Path model) throws IOException;
+    }
+
+    /**
+     * Writes {@code contents} into a staging directory beside {@code out}, then {@code extras} (charts: a failure
+     * there is reported through {@code onExtrasFailed} and costs only those files), and makes it {@code out} in one
+     * rename; a failure leaves {@code out} as it was.
+     */
+    public static void write(Path out, boolean overwrite, Contents contents, Contents extras,
+            java.util.function.Consumer<String> onExtrasFailed) {
+        try {
+            Files.createDirectories(out.getParent());
+            Path staging = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".partial-");
+            try {
+                Path model = staging.resolve("model");
+                contents.write(model);
+                try {
+                    extras.write(model);
+                } catch (IOException | RuntimeException | LinkageError | InternalError e) {
+                    onExtrasFailed.accept("could not add the extra files (" + e + "); the model is written without them");
+                }
+                check(out, overwrite);
+                AtomicFiles.replaceDirectory(model, out);
+            } finally {
+                AtomicFiles.deleteTreeQuietly(staging);
+            }
+        } catch (IOException e) {
+            throw new QtaleException("Cannot write the model directory " + out + ": " + e.getMessage() + ".", e);
+        }
     }
 
     /**

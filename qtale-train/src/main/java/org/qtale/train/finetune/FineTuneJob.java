@@ -3,7 +3,6 @@ package org.qtale.train.finetune;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,7 +10,6 @@ import java.util.List;
 import org.qtale.QtaleException;
 import org.qtale.adaptive.RouterConfig;
 import org.qtale.adaptive.RouterSet;
-import org.qtale.format.AtomicFiles;
 import org.qtale.format.HfCheckpointWriter;
 import org.qtale.format.ModelLoader;
 import org.qtale.format.TokenizerFiles;
@@ -214,29 +212,14 @@ public final class FineTuneJob {
 
     private static void write(Path out, Request request, LlamaConfig config, LlamaParameters params,
             RouterParameters routers, Tokenizer tokenizer, Outcome outcome, Reporter reporter) {
-        try {
-            Files.createDirectories(out.getParent());
-            Path staging = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".partial-");
-            try {
-                Path model = staging.resolve("model");
-                RouterSet set = routers.toRouterSet(config, RouterConfig.ARGMAX_THRESHOLD);
-                HfCheckpointWriter.write(config, params.toWeights(), model, HfCheckpointWriter.Options.of(DType.F32)
-                        .withExtraTensors(set.tensors()).withExtraConfig(set.configBlock()));
-                OutputDirectory.copyTokenizer(request.model(), tokenizer, model);
-                Files.write(model.resolve(SUMMARY_FILE), JSON.writerWithDefaultPrettyPrinter()
-                        .writeValueAsBytes(summary(request, outcome)));
-                try {
-                    reporter.finish(model, outcome);
-                } catch (RuntimeException | LinkageError | InternalError e) {
-                    reporter.log("could not add the extra files (" + e + "); the model is written without them");
-                }
-                OutputDirectory.install(model, out, request.overwrite());
-            } finally {
-                AtomicFiles.deleteTreeQuietly(staging);
-            }
-        } catch (IOException e) {
-            throw new QtaleException("Cannot write the model directory " + out + ": " + e.getMessage() + ".", e);
-        }
+        OutputDirectory.write(out, request.overwrite(), model -> {
+            RouterSet set = routers.toRouterSet(config, RouterConfig.ARGMAX_THRESHOLD);
+            HfCheckpointWriter.write(config, params.toWeights(), model, HfCheckpointWriter.Options.of(DType.F32)
+                    .withExtraTensors(set.tensors()).withExtraConfig(set.configBlock()));
+            OutputDirectory.copyTokenizer(request.model(), tokenizer, model);
+            Files.write(model.resolve(SUMMARY_FILE), JSON.writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(summary(request, outcome)));
+        }, model -> reporter.finish(model, outcome), reporter::log);
     }
 
     /** {@code finetune.json}: the request, every epoch with per-layer routing figures, and the θ sweep. */

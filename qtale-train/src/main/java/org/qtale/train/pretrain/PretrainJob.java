@@ -3,14 +3,12 @@ package org.qtale.train.pretrain;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.qtale.QtaleException;
-import org.qtale.format.AtomicFiles;
 import org.qtale.format.HfCheckpointWriter;
 import org.qtale.format.TokenizerFiles;
 import org.qtale.model.LlamaConfig;
@@ -139,32 +137,16 @@ public final class PretrainJob {
 
     private static void write(Path out, Request request, LlamaConfig config, LlamaParameters params, TrainedBpe trained,
             Tokenizer tokenizer, PretrainResult result, QuestionReport questions, Reporter reporter) {
-        try {
-            Files.createDirectories(out.getParent());
-            Path staging = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".partial-");
-            try {
-                Path model = staging.resolve("model");
-                HfCheckpointWriter.write(config, params.toWeights(), model, HfCheckpointWriter.Options.of(DType.F32));
-                if (trained != null) {
-                    trained.write(model);
-                } else {
-                    OutputDirectory.copyTokenizer(request.tokenizer(), tokenizer, model);
-                }
-                Files.write(model.resolve(SUMMARY_FILE), JSON.writerWithDefaultPrettyPrinter()
-                        .writeValueAsBytes(summary(request, config, params, result, questions)));
-                try {
-                    reporter.finish(model, result);
-                } catch (RuntimeException | LinkageError | InternalError e) {
-                    // extras such as the loss chart must not cost the trained model
-                    reporter.log("could not add the extra files (" + e + "); the model is written without them");
-                }
-                OutputDirectory.install(model, out, request.overwrite());
-            } finally {
-                AtomicFiles.deleteTreeQuietly(staging);
+        OutputDirectory.write(out, request.overwrite(), model -> {
+            HfCheckpointWriter.write(config, params.toWeights(), model, HfCheckpointWriter.Options.of(DType.F32));
+            if (trained != null) {
+                trained.write(model);
+            } else {
+                OutputDirectory.copyTokenizer(request.tokenizer(), tokenizer, model);
             }
-        } catch (IOException e) {
-            throw new QtaleException("Cannot write the model directory " + out + ": " + e.getMessage() + ".", e);
-        }
+            Files.write(model.resolve(SUMMARY_FILE), JSON.writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(summary(request, config, params, result, questions)));
+        }, model -> reporter.finish(model, result), reporter::log);
     }
 
     private static ObjectNode summary(Request request, LlamaConfig config, LlamaParameters params, PretrainResult result,
