@@ -26,4 +26,20 @@ public final class RotaryLayout {
         }
         return source;
     }
+
+    /**
+     * Reorders projected vectors of {@code heads} heads from the half-split layout (pair i at i and i + d/2) to the
+     * interleaved one (pair i at 2i and 2i + 1), in place; {@code scratch} holds at least one head.
+     */
+    public static void interleavePairs(float[] v, int heads, int headDim, float[] scratch) {
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int o = h * headDim;
+            for (int i = 0; i < half; i++) {
+                scratch[2 * i] = v[o + i];
+                scratch[2 * i + 1] = v[o + half + i];
+            }
+            System.arraycopy(scratch, 0, v, o, headDim);
+        }
+    }
 }

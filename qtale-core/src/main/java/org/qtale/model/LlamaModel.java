@@ -1,5 +1,7 @@
 package org.qtale.model;
 
+import org.qtale.format.RotaryLayout;
+
 import org.qtale.QtaleException;
 import org.qtale.adaptive.ExecutionPolicy;
 import org.qtale.adaptive.ExecutionTrace;
@@ -246,8 +248,8 @@ public final class LlamaModel implements AutoCloseable {
         Linear.applyAll(s.parallel, s.xb, batch, new LinearWeights[] {w.wq(), w.wk(), w.wv()},
                 new float[][] {s.q, s.k, s.v});
         if (weights.qkHalfSplit()) {
-            interleavePairs(s.q, batch * config.nHeads(), headDim, s.scratch);
-            interleavePairs(s.k, batch * config.nKvHeads(), headDim, s.scratch);
+            RotaryLayout.interleavePairs(s.q, batch * config.nHeads(), headDim, s.scratch);
+            RotaryLayout.interleavePairs(s.k, batch * config.nKvHeads(), headDim, s.scratch);
         }
         for (int t = 0; t < batch; t++) {
             int table = s.batchRow[t] * headDim;
@@ -335,22 +337,6 @@ public final class LlamaModel implements AutoCloseable {
         VectorOps.swiGlu(s.hidden, s.hidden2, batch * config.hiddenDim());
         w.down().apply(s.parallel, s.hidden, batch, s.xb);
         VectorOps.add(s.xb, 0, s.x, 0, batch * dim);
-    }
-
-    /**
-     * Reorders each head from the half-split layout (pair i at i and i + d/2) to the interleaved one (pair i at 2i
-     * and 2i + 1), in place.
-     */
-    static void interleavePairs(float[] v, int heads, int headDim, float[] scratch) {
-        int half = headDim / 2;
-        for (int h = 0; h < heads; h++) {
-            int o = h * headDim;
-            for (int i = 0; i < half; i++) {
-                scratch[2 * i] = v[o + i];
-                scratch[2 * i + 1] = v[o + half + i];
-            }
-            System.arraycopy(scratch, 0, v, o, headDim);
-        }
     }
 
     @Override
