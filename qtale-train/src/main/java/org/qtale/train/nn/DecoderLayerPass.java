@@ -91,9 +91,20 @@ public final class DecoderLayerPass {
         int dim = config.dim();
         RmsNormOp.forward(parallel, normed, rstd, x, w.attentionNorm(), n, dim, config.normEps());
         offer(sink, Inputs.QKV, normed, dim);
-        w.wq().apply(parallel, normed, n, q);
-        w.wk().apply(parallel, normed, n, k);
-        w.wv().apply(parallel, normed, n, v);
+        VectorOps.add(attentionBlock(w, qkHalfSplit, normed, sink), 0, x, 0, n * dim);
+        RmsNormOp.forward(parallel, normed, rstd, x, w.ffnNorm(), n, dim, config.normEps());
+        offer(sink, Inputs.GATE_UP, normed, dim);
+        VectorOps.add(mlpBlock(w, normed, sink), 0, x, 0, n * dim);
+    }
+
+    /**
+     * The attention block without its residual: {@code wo · attend(rope(wq·xn), rope(wk·xn), wv·xn)} for the normed
+     * input {@code xn}, into a buffer this pass reuses (valid until its next call).
+     */
+    public float[] attentionBlock(LayerWeights w, boolean qkHalfSplit, float[] xn, InputSink sink) {
+        w.wq().apply(parallel, xn, n, q);
+        w.wk().apply(parallel, xn, n, k);
+        w.wv().apply(parallel, xn, n, v);
         if (qkHalfSplit) {
             RotaryLayout.interleavePairs(q, n * config.nHeads(), config.headDim(), scratch);
             RotaryLayout.interleavePairs(k, n * config.nKvHeads(), config.headDim(), scratch);
@@ -103,15 +114,17 @@ public final class DecoderLayerPass {
         attention.forward(parallel, attended, probs, norms, q, k, v, null);
         offer(sink, Inputs.O, attended, config.qDim());
         w.wo().apply(parallel, attended, n, projected);
-        VectorOps.add(projected, 0, x, 0, n * dim);
-        RmsNormOp.forward(parallel, normed, rstd, x, w.ffnNorm(), n, dim, config.normEps());
-        offer(sink, Inputs.GATE_UP, normed, dim);
-        w.gate().apply(parallel, normed, n, gate);
-        w.up().apply(parallel, normed, n, up);
+        return projected;
+    }
+
+    /** The MLP block without its residual, {@code down · (silu(gate·hn) ⊙ up·hn)}, into a reused buffer. */
+    public float[] mlpBlock(LayerWeights w, float[] hn, InputSink sink) {
+        w.gate().apply(parallel, hn, n, gate);
+        w.up().apply(parallel, hn, n, up);
         SwiGluOp.forward(parallel, gate, gate, up, n, config.hiddenDim());
         offer(sink, Inputs.DOWN, gate, config.hiddenDim());
         w.down().apply(parallel, gate, n, projected);
-        VectorOps.add(projected, 0, x, 0, n * dim);
+        return projected;
     }
 
     private void offer(InputSink sink, Inputs group, float[] input, int width) {
