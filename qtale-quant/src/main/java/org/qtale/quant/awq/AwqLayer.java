@@ -3,7 +3,10 @@ package org.qtale.quant.awq;
 import java.util.ArrayList;
 import java.util.List;
 import org.qtale.model.LayerWeights;
+import org.qtale.quant.LayerwiseQuantization;
+import org.qtale.quant.QuantizedLayer;
 import org.qtale.quant.QuantizedMatrix;
+import org.qtale.quant.ReconstructionError;
 import org.qtale.train.nn.DecoderLayerPass;
 
 /**
@@ -23,21 +26,9 @@ import org.qtale.train.nn.DecoderLayerPass;
  * each output row and quantization group, the largest |w| shrunk by 0, 5, ..., 45% and the weights clamped to it; the
  * shrink with the smallest mean squared error of the group's partial dot products is kept.
  */
-public final class AwqLayer {
+public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
     /** The scale groups in AutoAWQ's order. */
     enum ScaleGroup { QKV, VO, GATE_UP, UP_DOWN }
-
-    /** What AWQ needs of the layer's calibration inputs (rows of the float model's activations). */
-    public record Inputs(float[] qkv, float[] o, float[] gateUp, float[] down, int tokens) {
-    }
-
-    /**
-     * The quantized projections (q, k, v, o, gate, up, down), the norms with the scales folded in, and the chosen α of
-     * each scale group.
-     */
-    public record Result(List<QuantizedMatrix> projections, float[] attentionNorm, float[] ffnNorm,
-            List<String> chosen) {
-    }
 
     static final int SCALE_GRID = 20;
     static final int CLIP_GRID = 20;
@@ -56,7 +47,14 @@ public final class AwqLayer {
      * Scales, clips and quantizes the layer. {@code pass} evaluates the attention and MLP blocks on the calibration
      * tokens ({@code inputs.tokens()} rows, in its batch × sequence shape).
      */
-    public Result quantize(LayerWeights weights, boolean qkHalfSplit, Inputs inputs, DecoderLayerPass pass) {
+    @Override
+    public boolean propagatesQuantized() {
+        return false;
+    }
+
+    @Override
+    public QuantizedLayer quantize(int index, LayerWeights weights, boolean qkHalfSplit, float[] layerInput,
+            LayerwiseQuantization.Captured inputs, DecoderLayerPass pass) {
         FloatLayer layer = new FloatLayer(weights);
         int n = inputs.tokens();
         List<String> chosen = new ArrayList<>();
@@ -100,6 +98,8 @@ public final class AwqLayer {
         divideColumns(downIn, n, upDown.scales);
         chosen.add("up/down α " + upDown.alpha);
 
+        List<FloatLayer.Matrix> scaled = List.of(layer.wq.copy(), layer.wk.copy(), layer.wv.copy(), layer.wo.copy(),
+                layer.gate.copy(), layer.up.copy(), layer.down.copy());
         // clipping, on the scaled inputs (q and k are left alone, as the reference does)
         clip(layer.wv, qkvIn, n);
         clip(layer.wo, oIn, n);
@@ -111,7 +111,13 @@ public final class AwqLayer {
         for (FloatLayer.Matrix m : List.of(layer.wq, layer.wk, layer.wv, layer.wo, layer.gate, layer.up, layer.down)) {
             projections.add(quantizer.quantize(m.values, m.rows, m.cols));
         }
-        return new Result(projections, layer.attentionNorm, layer.ffnNorm, chosen);
+        // each projection's output error on its (scaled) calibration input, against the scaled float weights
+        List<float[]> projectionInputs = List.of(qkvIn, qkvIn, qkvIn, oIn, gateUpIn, gateUpIn, downIn);
+        double[] errors = new double[projections.size()];
+        for (int i = 0; i < errors.length; i++) {
+            errors[i] = ReconstructionError.relative(scaled.get(i).values, projections.get(i), projectionInputs.get(i), n);
+        }
+        return new QuantizedLayer(projections, layer.attentionNorm, layer.ffnNorm, errors, String.join(", ", chosen));
     }
 
     private record Search(float[] scales, double alpha, double loss) {

@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.qtale.model.LayerWeights;
 import org.qtale.model.LlamaConfig;
+import org.qtale.quant.QuantizedLayer;
 import org.qtale.quant.QuantizedMatrix;
 import org.qtale.tensor.Parallel;
 import org.qtale.train.nn.DecoderLayerPass;
@@ -52,8 +53,9 @@ class AwqTest {
             float[] floatOut = x.clone();
             pass.forward(layer, false, floatOut, (g, input, rows, width) -> captured[g.ordinal()] =
                     java.util.Arrays.copyOf(input, rows * width));
-            AwqLayer.Inputs inputs = new AwqLayer.Inputs(captured[0], captured[1], captured[2], captured[3], n);
-            AwqLayer.Result awq = new AwqLayer(3, 32, true).quantize(layer, false, inputs, pass);
+            var inputs = new org.qtale.quant.LayerwiseQuantization.Captured(captured[0], captured[1], captured[2],
+                    captured[3], n);
+            QuantizedLayer awq = new AwqLayer(3, 32, true).quantize(0, layer, false, x, inputs, pass);
             assertEquals(7, awq.projections().size());
             AwqQuantizer rtn = new AwqQuantizer(3, 32);
             List<QuantizedMatrix> plain = List.of(layer.wq(), layer.wk(), layer.wv(), layer.wo(), layer.gate(), layer.up(),
@@ -64,10 +66,10 @@ class AwqTest {
                         }
                         return rtn.quantize(values, w.rows(), w.cols());
                     }).toList();
-            double awqError = error(pass, floatOut, x, new AwqQuantization.Result(List.of(awq)), layer);
-            double rtnError = error(pass, floatOut, x, new AwqQuantization.Result(List.of(
-                    new AwqLayer.Result(plain, layer.attentionNorm(), layer.ffnNorm(), List.of()))), layer);
-            System.out.printf("layer output error: AWQ %.4g, RTN %.4g (%s)%n", awqError, rtnError, awq.chosen());
+            double awqError = error(pass, floatOut, x, awq);
+            double rtnError = error(pass, floatOut, x, new QuantizedLayer(plain, layer.attentionNorm(), layer.ffnNorm(),
+                    new double[7], "rtn"));
+            System.out.printf("layer output error: AWQ %.4g, RTN %.4g (%s)%n", awqError, rtnError, awq.detail());
             assertTrue(awqError < 0.8 * rtnError, "AWQ " + awqError + " vs RTN " + rtnError);
         }
     }
@@ -93,12 +95,9 @@ class AwqTest {
     }
 
     /** Mean squared difference of the layer's output with the quantized weights from the float output. */
-    private static double error(DecoderLayerPass pass, float[] floatOut, float[] x, AwqQuantization.Result result,
-            LayerWeights layer) {
-        var weights = result.dequantized(new org.qtale.model.LlamaWeights(layer.wq(), List.of(layer), new float[0],
-                layer.wq(), false));
+    private static double error(DecoderLayerPass pass, float[] floatOut, float[] x, QuantizedLayer quantized) {
         float[] out = x.clone();
-        pass.forward(weights.layers().get(0), false, out, null);
+        pass.forward(quantized.dequantized(), false, out, null);
         double sum = 0;
         for (int i = 0; i < out.length; i++) {
             double d = out[i] - floatOut[i];
