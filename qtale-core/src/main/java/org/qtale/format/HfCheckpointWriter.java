@@ -33,6 +33,9 @@ public final class HfCheckpointWriter {
      */
     public record Options(DType dtype, boolean overwrite, Map<String, WritableTensor> extraTensors, ObjectNode extraConfig) {
         public Options {
+            if (!dtype.isFloat()) {
+                throw new QtaleException("A model's weights are stored as F32, F16 or BF16, not " + dtype + ".");
+            }
             extraTensors = Map.copyOf(extraTensors);
             extraConfig = extraConfig == null ? null : extraConfig.deepCopy();
         }
