@@ -64,9 +64,19 @@ public enum AwqLayout implements CheckpointLayout {
     }
 
     @Override
+    public int[] qweightShape(QuantizedMatrix m) {
+        return new int[] {m.cols(), m.rows() / PER_WORD};
+    }
+
+    @Override
+    public int[] qzerosShape(QuantizedMatrix m) {
+        return new int[] {m.groups(), m.rows() / PER_WORD};
+    }
+
+    @Override
     public IntMatrix qweight(QuantizedMatrix m) {
         int perRow = m.rows() / PER_WORD;
-        IntMatrix out = Packing.words(m.cols(), perRow);
+        IntMatrix out = Packing.words(qweightShape(m));
         for (int k = 0; k < m.cols(); k++) {
             for (int c = 0; c < perRow; c++) {
                 int word = 0;
@@ -82,7 +92,7 @@ public enum AwqLayout implements CheckpointLayout {
     @Override
     public IntMatrix qzeros(QuantizedMatrix m) {
         int perRow = m.rows() / PER_WORD;
-        IntMatrix out = Packing.words(m.groups(), perRow);
+        IntMatrix out = Packing.words(qzerosShape(m));
         for (int g = 0; g < m.groups(); g++) {
             for (int c = 0; c < perRow; c++) {
                 int word = 0;

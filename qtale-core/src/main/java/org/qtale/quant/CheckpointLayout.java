@@ -10,11 +10,17 @@ import org.qtale.quant.PackedTensors.IntMatrix;
  *
  * <p>The pieces can be packed one at a time ({@link #qweight}, {@link #qzeros}, {@link #scales}, {@link #gIdx}),
  * so that a checkpoint writer holds one packed tensor in memory at a time; {@link #check} says up front whether a
- * matrix fits the layout at all.
+ * matrix fits the layout at all, and the shapes are known before anything is packed.
  */
 public sealed interface CheckpointLayout permits GptqLayout, AwqLayout {
     /** Throws a {@link org.qtale.QtaleException} naming {@code name} when {@code m} cannot be stored in this layout. */
     void check(QuantizedMatrix m, String name);
+
+    /** The shape of {@link #qweight}, known without packing. */
+    int[] qweightShape(QuantizedMatrix m);
+
+    /** The shape of {@link #qzeros}, known without packing. */
+    int[] qzerosShape(QuantizedMatrix m);
 
     /** The packed codes. */
     IntMatrix qweight(QuantizedMatrix m);

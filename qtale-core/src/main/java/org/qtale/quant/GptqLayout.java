@@ -80,10 +80,20 @@ public enum GptqLayout implements CheckpointLayout {
     }
 
     @Override
+    public int[] qweightShape(QuantizedMatrix m) {
+        return new int[] {m.cols() * m.bits() / Integer.SIZE, m.rows()};
+    }
+
+    @Override
+    public int[] qzerosShape(QuantizedMatrix m) {
+        return new int[] {m.groups(), m.rows() * m.bits() / Integer.SIZE};
+    }
+
+    @Override
     public IntMatrix qweight(QuantizedMatrix m) {
         int bits = m.bits();
         int n = m.rows();
-        IntMatrix out = Packing.words(m.cols() * bits / Integer.SIZE, n);
+        IntMatrix out = Packing.words(qweightShape(m));
         for (int o = 0; o < n; o++) {
             for (int k = 0; k < m.cols(); k++) {
                 Packing.put(out.values(), o, n, (long) bits * k, bits, m.code(o, k));
@@ -95,8 +105,8 @@ public enum GptqLayout implements CheckpointLayout {
     @Override
     public IntMatrix qzeros(QuantizedMatrix m) {
         int bits = m.bits();
-        int perGroup = m.rows() * bits / Integer.SIZE;
-        IntMatrix out = Packing.words(m.groups(), perGroup);
+        IntMatrix out = Packing.words(qzerosShape(m));
+        int perGroup = out.cols();
         for (int g = 0; g < m.groups(); g++) {
             for (int o = 0; o < m.rows(); o++) {
                 Packing.put(out.values(), g * perGroup, 1, (long) bits * o, bits, (m.zero(o, g) - zeroOffset) & m.maxCode());

@@ -136,7 +136,8 @@ final class Packing {
         return gIdx.clone();
     }
 
-    static IntMatrix words(int rows, int cols) {
-        return new IntMatrix(rows, cols, new int[Math.multiplyExact(rows, cols)]);
+    /** Zeroed words of {@code shape}, {@code [rows, cols]}. */
+    static IntMatrix words(int[] shape) {
+        return new IntMatrix(shape[0], shape[1], new int[Math.multiplyExact(shape[0], shape[1])]);
     }
 }
