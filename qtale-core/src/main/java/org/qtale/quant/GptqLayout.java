@@ -65,8 +65,8 @@ public enum GptqLayout implements CheckpointLayout {
         int multiple = Packing.valuesPerWholeWords(m.bits());
         if (m.cols() % multiple != 0 || m.rows() % multiple != 0) {
             throw new QtaleException("The GPTQ layout packs " + m.bits() + "-bit codes into 32-bit words, so it needs"
-                    + " inputs and outputs in multiples of " + multiple + ", but " + name + " is " + m.rows() + "x"
-                    + m.cols() + ".");
+                    + " inputs and outputs in multiples of " + multiple + ", but " + name + " has " + m.cols()
+                    + " inputs and " + m.rows() + " outputs.");
         }
         Packing.checkRanges(m, name);
         for (int n = 0; n < m.rows(); n++) {

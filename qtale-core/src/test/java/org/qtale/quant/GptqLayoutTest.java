@@ -126,7 +126,7 @@ class GptqLayoutTest {
         assertError("The GPTQ layout stores 2, 3, 4 or 8 bits, so w (5-bit) cannot be written in it.",
                 QuantizedMatrices.random(32, 32, 5, 32, 1, false, 1), GptqLayout.V1);
         assertError("The GPTQ layout packs 3-bit codes into 32-bit words, so it needs inputs and outputs in multiples"
-                + " of 32, but w is 32x16.", QuantizedMatrices.random(32, 16, 3, 16, 1, false, 1), GptqLayout.V1);
+                + " of 32, but w has 16 inputs and 32 outputs.", QuantizedMatrices.random(32, 16, 3, 16, 1, false, 1), GptqLayout.V1);
         QuantizedMatrix zeroZero = QuantizedMatrices.of(8, 8, 4, 8, (n, k) -> 1, (n, g) -> n == 3 ? 0 : 8);
         assertError("w has the zero point 0 (row 3, group 0), which the GPTQ v1 format cannot store because it stores"
                 + " zero − 1; write it as gptq_v2 or AWQ.", zeroZero, GptqLayout.V1);
