@@ -85,6 +85,7 @@ public final class RandomModels {
                 case F32 -> new F32Weights(segment, rows, cols);
                 case F16 -> new F16Weights(segment, rows, cols);
                 case BF16 -> new BF16Weights(segment, rows, cols);
+                case I32 -> throw new IllegalArgumentException("random weights need a float dtype, not I32");
             };
         }
 

@@ -15,6 +15,9 @@ import org.qtale.model.LayerWeights;
 import org.qtale.model.LlamaConfig;
 import org.qtale.model.LlamaModel;
 import org.qtale.model.LlamaWeights;
+import org.qtale.quant.QuantizationConfig;
+import org.qtale.quant.QuantizedMatrix;
+import org.qtale.quant.QuantizedTensors;
 import org.qtale.tensor.LinearWeights;
 
 /**
@@ -39,7 +42,12 @@ public final class HfCheckpoint {
 
     /** The name of a layer's tensor, e.g. {@code model.layers.3.mlp.up_proj.weight}. */
     static String layerTensor(int layer, String suffix) {
-        return "model.layers." + layer + "." + suffix + ".weight";
+        return layerPrefix(layer, suffix) + ".weight";
+    }
+
+    /** The name of a layer's module, e.g. {@code model.layers.3.mlp.up_proj}, which prefixes its tensors. */
+    public static String layerPrefix(int layer, String suffix) {
+        return "model.layers." + layer + "." + suffix;
     }
 
     /** Reads the configuration of a model directory. */
@@ -73,9 +81,11 @@ public final class HfCheckpoint {
         HfConfig config = readConfig(dir);
         Arena arena = Arena.ofShared();
         try {
+            QuantizationConfig quantization = QuantizationConfig.of(config, dir.resolve(HfConfig.FILE).toString())
+                    .orElse(null);
             Safetensors tensors = Safetensors.openDirectory(dir, arena);
             RouterSet routers = RouterSet.load(dir).orElse(null);
-            return new LlamaModel(config.llama(), weights(tensors, config.llama()), arena, routers);
+            return new LlamaModel(config.llama(), weights(tensors, config.llama(), quantization), arena, routers);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -93,7 +103,15 @@ public final class HfCheckpoint {
 
     /** Picks the model's tensors out of {@code tensors}, checking each shape against {@code c}. */
     public static LlamaWeights weights(Safetensors tensors, LlamaConfig c) {
-        Shapes s = new Shapes(tensors);
+        return weights(tensors, c, null);
+    }
+
+    /**
+     * {@link #weights(Safetensors, LlamaConfig)} for a checkpoint whose linear layers may be stored quantized as
+     * {@code quantization} (null for none) describes.
+     */
+    public static LlamaWeights weights(Safetensors tensors, LlamaConfig c, QuantizationConfig quantization) {
+        Shapes s = new Shapes(tensors, quantization);
         LinearWeights embedding = s.matrix(EMBEDDING, c.vocabSize(), c.dim());
         List<LayerWeights> layers = new ArrayList<>(c.nLayers());
         for (int l = 0; l < c.nLayers(); l++) {
@@ -108,18 +126,22 @@ public final class HfCheckpoint {
         int dim = c.dim();
         return new LayerWeights(
                 s.vector(layerTensor(l, "input_layernorm"), dim),
-                s.matrix(layerTensor(l, "self_attn.q_proj"), c.qDim(), dim),
-                s.matrix(layerTensor(l, "self_attn.k_proj"), c.kvDim(), dim),
-                s.matrix(layerTensor(l, "self_attn.v_proj"), c.kvDim(), dim),
-                s.matrix(layerTensor(l, "self_attn.o_proj"), dim, c.qDim()),
+                s.linear(l, "self_attn.q_proj", c.qDim(), dim),
+                s.linear(l, "self_attn.k_proj", c.kvDim(), dim),
+                s.linear(l, "self_attn.v_proj", c.kvDim(), dim),
+                s.linear(l, "self_attn.o_proj", dim, c.qDim()),
                 s.vector(layerTensor(l, "post_attention_layernorm"), dim),
-                s.matrix(layerTensor(l, "mlp.gate_proj"), c.hiddenDim(), dim),
-                s.matrix(layerTensor(l, "mlp.up_proj"), c.hiddenDim(), dim),
-                s.matrix(layerTensor(l, "mlp.down_proj"), dim, c.hiddenDim()));
+                s.linear(l, "mlp.gate_proj", c.hiddenDim(), dim),
+                s.linear(l, "mlp.up_proj", c.hiddenDim(), dim),
+                s.linear(l, "mlp.down_proj", dim, c.hiddenDim()));
     }
 
-    /** Looks tensors up and checks that their shapes are the ones the configuration implies. */
-    private record Shapes(Safetensors tensors) {
+    /**
+     * Looks tensors up and checks that their shapes are the ones the configuration implies.
+     *
+     * @param quantization how quantized linear layers are stored, or null when the checkpoint has none
+     */
+    private record Shapes(Safetensors tensors, QuantizationConfig quantization) {
         MappedTensor get(String name, int... expected) {
             MappedTensor t = tensors.find(name).orElseThrow(() -> new QtaleException(
                     "The checkpoint is missing tensor " + name + " (expected shape " + Arrays.toString(expected) + ")."));
@@ -132,6 +154,22 @@ public final class HfCheckpoint {
 
         LinearWeights matrix(String name, int rows, int cols) {
             return get(name, rows, cols).asLinearWeights();
+        }
+
+        /** A decoder layer's linear map, read from its quantized tensors when the checkpoint stores it so. */
+        LinearWeights linear(int layer, String suffix, int rows, int cols) {
+            String prefix = layerPrefix(layer, suffix);
+            if (QuantizedTensors.isQuantized(tensors, prefix)) {
+                if (quantization == null) {
+                    throw new QtaleException("The checkpoint stores " + prefix + " quantized, but " + HfConfig.FILE
+                            + " has no " + QuantizationConfig.BLOCK + " saying how.");
+                }
+                QuantizedMatrix m = QuantizedTensors.read(tensors, prefix, quantization, rows, cols);
+                // Hookup point: return the packed runtime weights of m here.
+                throw new QtaleException(prefix + " is stored quantized (" + quantization.layout() + ", " + m.bits()
+                        + "-bit), and this build of qtale cannot run quantized weights yet.");
+            }
+            return matrix(layerTensor(layer, suffix), rows, cols);
         }
 
         float[] vector(String name, int length) {

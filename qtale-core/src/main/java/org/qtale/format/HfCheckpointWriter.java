@@ -9,7 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedMap;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.qtale.QtaleException;
 import org.qtale.model.LayerWeights;
@@ -26,31 +28,47 @@ import org.qtale.tensor.LinearWeights;
  */
 public final class HfCheckpointWriter {
     /**
-     * @param dtype        the dtype of the model's tensors
-     * @param overwrite    whether a non-empty existing directory may be replaced
-     * @param extraTensors more tensors (each in its own dtype), written after the model's in name order
-     * @param extraConfig  entries set at the top level of {@code config.json}, replacing any of the same name
+     * @param dtype          the dtype of the model's tensors
+     * @param overwrite      whether a non-empty existing directory may be replaced
+     * @param extraTensors   more tensors (each in its own dtype), written after the model's in name order
+     * @param extraConfig    entries set at the top level of {@code config.json}, replacing any of the same name
+     * @param omittedTensors model tensors not to write, such as the float weights of linear layers that extra tensors
+     *                       store quantized; each must be a tensor of the model
      */
-    public record Options(DType dtype, boolean overwrite, Map<String, WritableTensor> extraTensors, ObjectNode extraConfig) {
+    public record Options(DType dtype, boolean overwrite, Map<String, WritableTensor> extraTensors, ObjectNode extraConfig,
+            Set<String> omittedTensors) {
         public Options {
+            if (!dtype.isFloat()) {
+                throw new QtaleException("A model's weights are stored as F32, F16 or BF16, not " + dtype + ".");
+            }
             extraTensors = Map.copyOf(extraTensors);
             extraConfig = extraConfig == null ? null : extraConfig.deepCopy();
+            omittedTensors = Set.copyOf(omittedTensors);
+        }
+
+        @Override
+        public ObjectNode extraConfig() {
+            return extraConfig == null ? null : extraConfig.deepCopy();
         }
 
         public static Options of(DType dtype) {
-            return new Options(dtype, false, Map.of(), null);
+            return new Options(dtype, false, Map.of(), null, Set.of());
         }
 
         public Options withOverwrite(boolean replace) {
-            return new Options(dtype, replace, extraTensors, extraConfig);
+            return new Options(dtype, replace, extraTensors, extraConfig, omittedTensors);
         }
 
         public Options withExtraTensors(Map<String, WritableTensor> tensors) {
-            return new Options(dtype, overwrite, tensors, extraConfig);
+            return new Options(dtype, overwrite, tensors, extraConfig, omittedTensors);
         }
 
         public Options withExtraConfig(ObjectNode config) {
-            return new Options(dtype, overwrite, extraTensors, config);
+            return new Options(dtype, overwrite, extraTensors, config, omittedTensors);
+        }
+
+        public Options withOmittedTensors(Set<String> names) {
+            return new Options(dtype, overwrite, extraTensors, extraConfig, names);
         }
     }
 
@@ -93,7 +111,7 @@ public final class HfCheckpointWriter {
     }
 
 
-    /** The model's tensors in the Hugging Face layout and a stable order, then the extra ones by name. */
+    /** The model's tensors in the Hugging Face layout and a stable order, less the omitted ones, then the extra ones by name. */
     static SequencedMap<String, WritableTensor> tensors(LlamaConfig c, LlamaWeights w, Options options) {
         DType dtype = options.dtype();
         SequencedMap<String, WritableTensor> out = new LinkedHashMap<>();
@@ -113,6 +131,11 @@ public final class HfCheckpointWriter {
         out.put(HfCheckpoint.FINAL_NORM, vector(dtype, w.finalNorm()));
         if (!c.tiedEmbeddings()) {
             out.put(HfCheckpoint.OUTPUT, matrix(dtype, w.output(), null));
+        }
+        for (String omitted : new TreeSet<>(options.omittedTensors())) {
+            if (out.remove(omitted) == null) {
+                throw new QtaleException("Cannot omit the tensor " + omitted + ": the model has no tensor of that name.");
+            }
         }
         for (Map.Entry<String, WritableTensor> extra : new TreeMap<>(options.extraTensors()).entrySet()) {
             if (out.putIfAbsent(extra.getKey(), extra.getValue()) != null) {

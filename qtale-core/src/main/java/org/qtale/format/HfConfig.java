@@ -178,6 +178,7 @@ public record HfConfig(LlamaConfig llama, String torchDtype, JsonNode raw) {
             case F32 -> "float32";
             case F16 -> "float16";
             case BF16 -> "bfloat16";
+            case I32 -> "int32";
         };
     }
 

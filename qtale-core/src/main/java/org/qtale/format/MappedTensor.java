@@ -21,6 +21,7 @@ import org.qtale.tensor.LinearWeights;
 public record MappedTensor(String name, DType dtype, int[] shape, MemorySegment data, String source) {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LITTLE_ENDIAN);
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LITTLE_ENDIAN);
 
     public MappedTensor {
         shape = shape.clone();
@@ -51,12 +52,12 @@ public record MappedTensor(String name, DType dtype, int[] shape, MemorySegment 
         return Arrays.toString(shape);
     }
 
-    /** All values widened to float (for norm vectors and other small tensors). */
+    /** All values widened to float (for norm vectors and other small tensors); the tensor must have a float type. */
     public float[] toFloatArray() {
-        if (elementCount() > Integer.MAX_VALUE - 8) {
-            throw new QtaleException("Tensor " + name + " in " + source + " is too large to widen into one float array.");
+        if (!dtype.isFloat()) {
+            throw notFloat();
         }
-        float[] values = new float[(int) elementCount()];
+        float[] values = new float[arrayLength("float")];
         switch (dtype) {
             case F32 -> MemorySegment.copy(data, FLOAT, 0, values, 0, values.length);
             case F16 -> {
@@ -73,6 +74,29 @@ public record MappedTensor(String name, DType dtype, int[] shape, MemorySegment 
         return values;
     }
 
+    /** All values of an {@link DType#I32} tensor (the packed codes, zero points and group indices of quantized layers). */
+    public int[] toIntArray() {
+        if (dtype != DType.I32) {
+            throw new QtaleException("Tensor " + name + " in " + source + " has dtype " + dtype.safetensorsName()
+                    + " but must hold I32 integers.");
+        }
+        int[] values = new int[arrayLength("int")];
+        MemorySegment.copy(data, INT, 0, values, 0, values.length);
+        return values;
+    }
+
+    private int arrayLength(String type) {
+        if (elementCount() > Integer.MAX_VALUE - 8) {
+            throw new QtaleException("Tensor " + name + " in " + source + " is too large to read into one " + type + " array.");
+        }
+        return (int) elementCount();
+    }
+
+    private QtaleException notFloat() {
+        return new QtaleException("Tensor " + name + " in " + source + " holds " + dtype.safetensorsName()
+                + " integers, but qtale needs a float type (F32, F16 or BF16) here.");
+    }
+
     /** A two-dimensional tensor as the weights of a linear map, kept in its stored dtype without a copy. */
     public LinearWeights asLinearWeights() {
         if (shape.length != 2) {
@@ -83,6 +107,7 @@ public record MappedTensor(String name, DType dtype, int[] shape, MemorySegment 
             case F32 -> new F32Weights(data, shape[0], shape[1]);
             case F16 -> new F16Weights(data, shape[0], shape[1]);
             case BF16 -> new BF16Weights(data, shape[0], shape[1]);
+            case I32 -> throw notFloat();
         };
     }
 }

@@ -143,7 +143,7 @@ public final class Safetensors {
             }
         }
         throw new QtaleException("Unsupported tensor dtype '" + name + "' of tensor " + tensor + " in " + source
-                + " (qtale reads F32, F16 and BF16).");
+                + " (qtale reads F32, F16, BF16 and I32).");
     }
 
     private static int[] shape(JsonNode node, String tensor, String source) {

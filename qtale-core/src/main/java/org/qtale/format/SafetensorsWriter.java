@@ -87,11 +87,12 @@ public final class SafetensorsWriter {
     }
 
     private static void writeData(FileChannel out, String name, WritableTensor t, ByteBuffer chunk) throws IOException {
-        float[] values = t.values().get();
-        if (values.length != t.elementCount()) {
-            throw new QtaleException("Tensor " + name + " has " + values.length + " values but its shape "
-                    + Arrays.toString(t.shape()) + " needs " + t.elementCount() + ".");
+        if (t.dtype() == DType.I32) {
+            writeInts(out, name, t, chunk);
+            return;
         }
+        float[] values = t.values().get();
+        checkLength(name, t, values.length);
         int perChunk = CHUNK_BYTES / t.dtype().bytes();
         for (int from = 0; from < values.length; from += perChunk) {
             int count = Math.min(perChunk, values.length - from);
@@ -102,7 +103,27 @@ public final class SafetensorsWriter {
         }
     }
 
-    /** Little-endian values, rounded to nearest even for the 16-bit types. */
+    private static void writeInts(FileChannel out, String name, WritableTensor t, ByteBuffer chunk) throws IOException {
+        int[] values = t.ints().get();
+        checkLength(name, t, values.length);
+        int perChunk = CHUNK_BYTES / Integer.BYTES;
+        for (int from = 0; from < values.length; from += perChunk) {
+            int count = Math.min(perChunk, values.length - from);
+            chunk.clear();
+            chunk.asIntBuffer().put(values, from, count);
+            chunk.position(count * Integer.BYTES).flip();
+            writeFully(out, chunk);
+        }
+    }
+
+    private static void checkLength(String name, WritableTensor t, int length) {
+        if (length != t.elementCount()) {
+            throw new QtaleException("Tensor " + name + " has " + length + " values but its shape "
+                    + Arrays.toString(t.shape()) + " needs " + t.elementCount() + ".");
+        }
+    }
+
+    /** Little-endian float values, rounded to nearest even for the 16-bit types. */
     static void encode(float[] values, int from, int count, DType dtype, ByteBuffer out) {
         switch (dtype) {
             case F32 -> out.asFloatBuffer().put(values, from, count);
@@ -116,6 +137,7 @@ public final class SafetensorsWriter {
                     out.putShort(2 * i, Half.floatToBf16(values[from + i]));
                 }
             }
+            case I32 -> throw new IllegalArgumentException("I32 tensors hold ints, not floats");
         }
         out.position(count * dtype.bytes());
     }

@@ -203,7 +203,7 @@ class HfCheckpointTest {
     }
 
     @Test
-    void unsupportedDtypeInAModelFile() throws IOException {
+    void integerWeightsInAModelFile() throws IOException {
         try (LlamaModel model = TinyModels.random(TinyModels.config(true), 5)) {
             Path out = written(model, DType.F32);
             Path file = out.resolve("model.safetensors");
@@ -212,8 +212,8 @@ class HfCheckpointTest {
             bytes[8 + header.indexOf("\"F32\"") + 1] = 'I'; // the first tensor's "F32" becomes "I32"
             Files.write(file, bytes);
             QtaleException e = assertThrows(QtaleException.class, () -> HfCheckpoint.load(out));
-            assertTrue(e.getMessage().startsWith("Unsupported tensor dtype 'I32' of tensor model.embed_tokens.weight"),
-                    e.getMessage());
+            assertEquals("Tensor model.embed_tokens.weight in " + file + " holds I32 integers, but qtale needs a float type"
+                    + " (F32, F16 or BF16) here.", e.getMessage());
         }
     }
 

@@ -1,6 +1,7 @@
 package org.qtale.format;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,6 +82,29 @@ class HfCheckpointWriterTest {
         try (LlamaModel loaded = HfCheckpoint.load(out)) {
             assertEquals(2, loaded.config().nLayers(), "the engine ignores tensors it does not know");
         }
+    }
+
+    @Test
+    void omittedTensorsAreNotWritten() {
+        Path out = dir.resolve("omitting");
+        Map<String, WritableTensor> replacement = Map.of("model.layers.0.mlp.up_proj.packed",
+                WritableTensor.ofInts(new int[] {2}, new int[] {1, 2}));
+        try (LlamaModel model = TinyModels.random(TinyModels.config(false), 1)) {
+            HfCheckpointWriter.write(model, out, bf16().withExtraTensors(replacement)
+                    .withOmittedTensors(Set.of("model.layers.0.mlp.up_proj.weight", "lm_head.weight")));
+            QtaleException e = assertThrows(QtaleException.class, () -> HfCheckpointWriter.write(model, dir.resolve("x"),
+                    bf16().withOmittedTensors(Set.of("model.layers.0.mlp.up.weight"))));
+            assertEquals("Cannot omit the tensor model.layers.0.mlp.up.weight: the model has no tensor of that name.",
+                    e.getMessage());
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            Safetensors st = Safetensors.open(out.resolve("model.safetensors"), arena);
+            assertFalse(st.contains("model.layers.0.mlp.up_proj.weight"));
+            assertFalse(st.contains("lm_head.weight"));
+            assertTrue(st.contains("model.layers.1.mlp.up_proj.weight"));
+            assertArrayEquals(new int[] {1, 2}, st.tensor("model.layers.0.mlp.up_proj.packed").toIntArray());
+        }
+        assertEquals(List.of("omitting"), assertDoesNotThrow(() -> entries(dir)));
     }
 
     private static float[] ramp(int n) {

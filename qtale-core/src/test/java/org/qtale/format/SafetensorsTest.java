@@ -72,6 +72,48 @@ class SafetensorsTest {
         }
     }
 
+    @Test
+    void int32TensorsAreWrittenLittleEndianAndReadBackExactly() throws IOException {
+        Path file = dir.resolve("i.safetensors");
+        SequencedMap<String, WritableTensor> tensors = new LinkedHashMap<>();
+        int[] words = {0x77777777, -1, Integer.MIN_VALUE, 0x01020304};
+        tensors.put("q", WritableTensor.ofInts(new int[] {2, 2}, words));
+        SafetensorsWriter.write(file, tensors, Map.of());
+        byte[] bytes = Files.readAllBytes(file);
+        assertEquals("77777777" + "ffffffff" + "00000080" + "04030201",
+                HexFormat.of().formatHex(bytes, bytes.length - 16, bytes.length));
+        try (Arena arena = Arena.ofConfined()) {
+            MappedTensor q = Safetensors.open(file, arena).tensor("q");
+            assertEquals(DType.I32, q.dtype());
+            assertArrayEquals(new int[] {2, 2}, q.shape());
+            assertArrayEquals(words, q.toIntArray());
+            QtaleException e = assertThrows(QtaleException.class, q::toFloatArray);
+            assertEquals("Tensor q in " + file + " holds I32 integers, but qtale needs a float type (F32, F16 or BF16) here.",
+                    e.getMessage());
+            assertThrows(QtaleException.class, q::asLinearWeights);
+        }
+    }
+
+    @Test
+    void floatTensorsAreNotReadAsInts() {
+        Path file = dir.resolve("t.safetensors");
+        SafetensorsWriter.write(file, threeDtypes(), Map.of());
+        try (Arena arena = Arena.ofConfined()) {
+            MappedTensor a = Safetensors.open(file, arena).tensor("a");
+            QtaleException e = assertThrows(QtaleException.class, a::toIntArray);
+            assertEquals("Tensor a in " + file + " has dtype F32 but must hold I32 integers.", e.getMessage());
+        }
+    }
+
+    @Test
+    void aTensorSuppliesValuesOfItsOwnKind() {
+        assertThrows(IllegalArgumentException.class, () -> new WritableTensor(DType.I32, new int[] {1}, () -> new float[1]));
+        assertThrows(IllegalArgumentException.class, () -> new WritableTensor(DType.F32, new int[] {1}, null, () -> new int[1]));
+        assertEquals("Unknown dtype 'i32'; use f32, f16 or bf16.", assertThrows(QtaleException.class, () -> DType.parse("i32")).getMessage());
+        assertEquals("A model's weights are stored as F32, F16 or BF16, not I32.",
+                assertThrows(QtaleException.class, () -> HfCheckpointWriter.Options.of(DType.I32)).getMessage());
+    }
+
     private static void assertTensor(MappedTensor t, DType dtype, int[] shape, float[] values) {
         assertEquals(dtype, t.dtype());
         assertArrayEquals(shape, t.shape());
