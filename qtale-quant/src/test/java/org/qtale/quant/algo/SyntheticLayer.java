@@ -19,9 +19,10 @@ final class SyntheticLayer {
         return m;
     }
 
-    /** Gaussian weights where {@code outliersPerRow} random entries of every row are multiplied by {@code factor}. */
-    static float[][] weightsWithOutliers(int rows, int cols, int outliersPerRow, double factor, long seed) {
-        float[][] w = gaussian(rows, cols, 1, seed);
+    /** N(0, std²) weights where {@code outliersPerRow} random entries of every row are multiplied by {@code factor}. */
+    static float[][] weightsWithOutliers(int rows, int cols, double std, int outliersPerRow, double factor,
+            long seed) {
+        float[][] w = gaussian(rows, cols, std, seed);
         SplittableRandom random = new SplittableRandom(seed + 1);
         for (float[] row : w) {
             for (int k = 0; k < outliersPerRow; k++) {
@@ -48,6 +49,19 @@ final class SyntheticLayer {
                 }
                 x[t][c] = (float) s;
             }
+        }
+        return x;
+    }
+
+    /**
+     * An LLM-like layer input: {@link #lowRankInputs} whose channels are scaled by log-normal factors
+     * {@code exp(N(0, channelSigma²))}, so a few inputs dominate the Hessian diagonal.
+     */
+    static float[][] unevenLowRankInputs(int tokens, int cols, int rank, double noise, double channelSigma, long seed) {
+        float[][] x = lowRankInputs(tokens, cols, rank, noise, seed);
+        SplittableRandom random = new SplittableRandom(seed + 3);
+        for (int c = 0; c < cols; c++) {
+            scaleChannel(x, c, Math.exp(channelSigma * normal(random)));
         }
         return x;
     }
