@@ -8,7 +8,8 @@ import org.qtale.QtaleException;
  * ({@code torch.linalg.cholesky}, {@code torch.cholesky_inverse}, {@code torch.linalg.cholesky(upper=True)}).
  *
  * <ul>
- *   <li>{@code A = L Lᵀ}: {@code L_jj = √(A_jj − Σ_{k<j} L_jk²)}, {@code L_ij = (A_ij − Σ_{k<j} L_ik L_jk) / L_jj}.</li>
+ *   <li>{@code A = L Lᵀ}: {@code L_jj = √(A_jj − Σ_{k<j} L_jk²)},
+ *       {@code L_ij = (A_ij − Σ_{k<j} L_ik L_jk) / L_jj}.</li>
  *   <li>{@code M = L⁻¹} by forward substitution: {@code M_ii = 1/L_ii},
  *       {@code M_i,:i = −(Σ_{k<i} L_ik M_k,:i) / L_ii}; then {@code A⁻¹ = Mᵀ M}.</li>
  *   <li>{@code U = (chol(A⁻¹))ᵀ}.</li>

@@ -36,9 +36,10 @@ import org.qtale.quant.QuantizedMatrix;
  * are runs of {@code g} consecutive permuted columns and the result carries the group of every original column
  * ({@code g_idx}); static groups keep {@code group = column / g} and no index.
  *
- * <p>Deviations from the reference: H and U are double (the reference uses fp32; W stays float as there); ties in the
- * act-order sort keep the original column order (a stable sort; {@code torch.argsort} does not promise one); a
- * Cholesky failure ends with a {@link QtaleException} as the reference raises (no automatic retry with more damping).
+ * <p>Deviations from the reference: H and U are double (the reference uses fp32; W stays float as there, and the lazy
+ * block update is summed in double before it is subtracted); ties in the act-order sort keep the original column
+ * order (a stable sort; {@code torch.argsort} does not promise one); a Cholesky failure ends with a
+ * {@link QtaleException} as the reference raises (no automatic retry with more damping).
  */
 public final class Gptq {
     private final int rows;

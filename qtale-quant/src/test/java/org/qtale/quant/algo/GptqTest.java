@@ -212,6 +212,31 @@ class GptqTest {
         assertArrayEquals(rtn.zeros(), fixed.zeros());
     }
 
+    /**
+     * The reference fits a dynamic group on {@code W[:, i:i+g]}, which earlier blocks have updated but earlier columns
+     * of the same block have not: with one block of 128 columns every group of 16 gets the grid of the original
+     * weights, with blocks of 16 only the first one does.
+     */
+    @Test
+    void groupsInsideABlockAreFittedOnWeightsWithoutTheBlocksUpdates() {
+        float[][] x = correlatedInputs(19);
+        float[][] w = SyntheticLayer.gaussian(ROWS, COLS, 1, 20);
+        Hessian h = SyntheticLayer.hessian(x, TOKENS_PER_SAMPLE);
+        QuantizedMatrix rtn = Rtn.quantize(w, GptqGrid.asymmetric(4), 16);
+        QuantizedMatrix oneBlock = Gptq.quantize(w, h, GptqGrid.asymmetric(4), GptqOptions.of(16)).matrix();
+        QuantizedMatrix smallBlocks = Gptq.quantize(w, h, GptqGrid.asymmetric(4), GptqOptions.of(16).withBlockSize(16))
+                .matrix();
+        assertArrayEquals(rtn.scales(), oneBlock.scales());
+        int differentLaterGroups = 0;
+        for (int r = 0; r < ROWS; r++) {
+            assertEquals(rtn.scale(r, 0), smallBlocks.scale(r, 0));
+            for (int g = 1; g < COLS / 16; g++) {
+                differentLaterGroups += rtn.scale(r, g) != smallBlocks.scale(r, g) ? 1 : 0;
+            }
+        }
+        assertEquals(ROWS * (COLS / 16 - 1), differentLaterGroups);
+    }
+
     @Test
     void deadInputsGetZeroWeights() {
         float[][] x = correlatedInputs(15);
