@@ -34,6 +34,7 @@ import org.qtale.QtaleException;
  * </ul>
  */
 public final class Magr {
+    private static final int ROW_TILE = 16;
     private static final int POWER_ITERATIONS = 1000;
     private static final double POWER_TOLERANCE = 1e-12;
 
@@ -60,39 +61,67 @@ public final class Magr {
             g[i] /= lambdaMax;
         }
         float[][] out = new float[weights.length][];
-        for (int r = 0; r < weights.length; r++) {
-            out[r] = preprocessRow(weights[r], g, groupSize, options);
+        for (int from = 0; from < weights.length; from += ROW_TILE) {
+            int to = Math.min(weights.length, from + ROW_TILE);
+            preprocessRows(weights, from, to, g, groupSize, options, out);
         }
         return out;
     }
 
-    /** Proximal gradient for one row: {@code w ← prox(w − G (w − ŵ))}, starting from {@code ŵ}. */
-    private static float[] preprocessRow(float[] original, double[] g, int groupSize, MagrOptions options) {
-        int cols = original.length;
-        double[] target = new double[cols];
-        for (int j = 0; j < cols; j++) {
-            target[j] = original[j];
+    /**
+     * Proximal gradient for rows {@code [from, to)}: {@code w ← prox(w − G (w − ŵ))}, starting from {@code ŵ}. The
+     * rows of a tile share every pass over G, so G streams from memory once per tile and iteration, not once per row.
+     */
+    private static void preprocessRows(float[][] weights, int from, int to, double[] g, int groupSize,
+            MagrOptions options, float[][] out) {
+        int rows = to - from;
+        int cols = weights[from].length;
+        double[][] target = new double[rows][cols];
+        double[][] w = new double[rows][];
+        double[][] next = new double[rows][cols];
+        double[] difference = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                target[r][j] = weights[from + r][j];
+            }
+            w[r] = target[r].clone();
         }
-        double[] w = target.clone();
-        double[] difference = new double[cols];
-        double[] next = new double[cols];
         for (int iteration = 0; iteration < options.iterations(); iteration++) {
-            for (int j = 0; j < cols; j++) {
-                difference[j] = w[j] - target[j];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(w[r], 0, next[r], 0, cols);
             }
-            for (int j = 0; j < cols; j++) {
-                next[j] = w[j] - dot(g, j * cols, difference, cols);
+            // next −= G (w − ŵ), as next −= (w_i − ŵ_i) · G_i,: for every i (G is symmetric)
+            for (int i = 0; i < cols; i++) {
+                int gRow = i * cols;
+                for (int r = 0; r < rows; r++) {
+                    difference[r] = w[r][i] - target[r][i];
+                }
+                for (int r = 0; r < rows; r++) {
+                    double d = difference[r];
+                    if (d == 0) {
+                        continue;
+                    }
+                    double[] n = next[r];
+                    for (int j = 0; j < cols; j++) {
+                        n[j] -= d * g[gRow + j];
+                    }
+                }
             }
-            for (int from = 0; from < cols; from += groupSize) {
-                LInfinityProx.prox(next, from, from + groupSize, options.alpha());
+            for (int r = 0; r < rows; r++) {
+                for (int group = 0; group < cols; group += groupSize) {
+                    LInfinityProx.prox(next[r], group, group + groupSize, options.alpha());
+                }
+                double[] swap = w[r];
+                w[r] = next[r];
+                next[r] = swap;
             }
-            System.arraycopy(next, 0, w, 0, cols);
         }
-        float[] out = new float[cols];
-        for (int j = 0; j < cols; j++) {
-            out[j] = (float) w[j];
+        for (int r = 0; r < rows; r++) {
+            out[from + r] = new float[cols];
+            for (int j = 0; j < cols; j++) {
+                out[from + r][j] = (float) w[r][j];
+            }
         }
-        return out;
     }
 
     /**
