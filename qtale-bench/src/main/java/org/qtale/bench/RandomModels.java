@@ -85,6 +85,8 @@ public final class RandomModels {
                 case F32 -> new F32Weights(segment, rows, cols);
                 case F16 -> new F16Weights(segment, rows, cols);
                 case BF16 -> new BF16Weights(segment, rows, cols);
+                case Q2, Q3, Q4, Q8 -> throw new IllegalArgumentException("Random models are built in float dtypes, not "
+                        + dtype + ".");
             };
         }
 

@@ -178,6 +178,7 @@ public record HfConfig(LlamaConfig llama, String torchDtype, JsonNode raw) {
             case F32 -> "float32";
             case F16 -> "float16";
             case BF16 -> "bfloat16";
+            case Q2, Q3, Q4, Q8 -> throw new IllegalArgumentException(dtype + " is not a torch dtype.");
         };
     }
 
