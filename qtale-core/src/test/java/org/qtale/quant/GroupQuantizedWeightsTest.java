@@ -32,8 +32,11 @@ class GroupQuantizedWeightsTest {
     private static final int[] TOKENS = {1, 3, 4, 7, 16};
     /** Group sizes, with 0 for one group per row. */
     private static final int[] GROUP_SIZES = {32, 64, 128, 0};
-    /** 320 leaves a partial chunk at 3 bits (128 columns per chunk); 96 too, and at 2 bits (64 per chunk). */
-    private static final int[] COLS = {96, 256, 320};
+    /**
+     * 320 leaves a partial chunk at 3 bits (128 columns per chunk); 96 too, and at 2 bits (64 per chunk). 1088 and 2048
+     * give rows of 16 groups or more, which the kernels widen a vector at a time.
+     */
+    private static final int[] COLS = {96, 256, 320, 1088, 2048};
 
     static Stream<Arguments> layouts() {
         List<Arguments> cases = new ArrayList<>();
@@ -79,7 +82,7 @@ class GroupQuantizedWeightsTest {
     void weightsEqualTheDequantizedMatrixWithFloat16Scales(int bits, int groupSize, boolean actOrder) {
         Random random = new Random(1000L + 31L * bits + groupSize + (actOrder ? 7 : 0));
         int rows = 7;
-        int cols = 256;
+        int cols = 1024;
         int g = groupSize == 0 ? cols : groupSize;
         QuantizedMatrix m = randomMatrix(random, rows, cols, bits, g, actOrder);
         GroupQuantizedWeights w = GroupQuantizedWeights.of(m);
