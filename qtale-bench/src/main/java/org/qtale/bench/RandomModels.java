@@ -86,6 +86,8 @@ public final class RandomModels {
                 case F16 -> new F16Weights(segment, rows, cols);
                 case BF16 -> new BF16Weights(segment, rows, cols);
                 case I32 -> throw new IllegalArgumentException("random weights need a float dtype, not I32");
+                case Q2, Q3, Q4, Q8 -> throw new IllegalArgumentException("Random models are built in float dtypes, not "
+                        + dtype + ".");
             };
         }
 

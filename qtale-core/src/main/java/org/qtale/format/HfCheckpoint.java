@@ -165,9 +165,7 @@ public final class HfCheckpoint {
                             + " has no " + QuantizationConfig.BLOCK + " saying how.");
                 }
                 QuantizedMatrix m = QuantizedTensors.read(tensors, prefix, quantization, rows, cols);
-                // Hookup point: return the packed runtime weights of m here.
-                throw new QtaleException(prefix + " is stored quantized (" + quantization.layout() + ", " + m.bits()
-                        + "-bit), and this build of qtale cannot run quantized weights yet.");
+                return org.qtale.quant.GroupQuantizedWeights.of(m);
             }
             return matrix(layerTensor(layer, suffix), rows, cols);
         }

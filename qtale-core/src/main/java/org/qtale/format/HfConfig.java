@@ -179,6 +179,7 @@ public record HfConfig(LlamaConfig llama, String torchDtype, JsonNode raw) {
             case F16 -> "float16";
             case BF16 -> "bfloat16";
             case I32 -> "int32";
+            case Q2, Q3, Q4, Q8 -> throw new IllegalArgumentException(dtype + " is not a torch dtype.");
         };
     }
 

@@ -108,6 +108,7 @@ public record MappedTensor(String name, DType dtype, int[] shape, MemorySegment 
             case F16 -> new F16Weights(data, shape[0], shape[1]);
             case BF16 -> new BF16Weights(data, shape[0], shape[1]);
             case I32 -> throw notFloat();
+            case Q2, Q3, Q4, Q8 -> throw new IllegalStateException("A mapped tensor holds float elements, not " + dtype + ".");
         };
     }
 }

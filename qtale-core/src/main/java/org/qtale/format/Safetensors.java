@@ -138,7 +138,7 @@ public final class Safetensors {
 
     private static DType dtype(String name, String tensor, String source) {
         for (DType t : DType.values()) {
-            if (t.safetensorsName().equals(name)) {
+            if (!t.isQuantized() && t.safetensorsName().equals(name)) {
                 return t;
             }
         }

@@ -10,8 +10,7 @@ public final class Linear {
         LinearInput[] inputs = new LinearInput[weights.length];
         int[] firstRow = new int[weights.length + 1];
         for (int i = 0; i < weights.length; i++) {
-            inputs[i] = i > 0 && weights[i].cols() == weights[i - 1].cols()
-                    && weights[i].getClass() == weights[i - 1].getClass() ? inputs[i - 1] : weights[i].prepare(x, nTokens);
+            inputs[i] = i > 0 && weights[i].canShareInput(weights[i - 1]) ? inputs[i - 1] : weights[i].prepare(x, nTokens);
             firstRow[i + 1] = firstRow[i] + weights[i].rows();
         }
         parallel.forRange(firstRow[weights.length], 4, (start, end) -> {

@@ -2,14 +2,21 @@ package org.qtale.tensor;
 
 /**
  * Activations prepared for a {@link LinearWeights} kernel: {@code nTokens} vectors of length {@code cols}, row-major in
- * {@code x}. For 16-bit formats each token is also stored split, its even columns first and then its odd ones
- * ({@code split[t·2p + j] = x[t·cols + 2j]}, {@code split[t·2p + p + j] = x[t·cols + 2j + 1]} with {@code p = cols/2}),
- * because those kernels widen two packed weights per 32-bit lane into an even and an odd vector.
+ * {@code x}, plus what the format's kernel reads instead.
+ *
+ * <ul>
+ *   <li>16-bit formats store each token split, its even columns first and then its odd ones, in {@code split}
+ *       ({@code split[t·2p + j] = x[t·cols + 2j]}, {@code split[t·2p + p + j] = x[t·cols + 2j + 1]} with {@code p =
+ *       cols/2}), because those kernels widen two packed weights per 32-bit lane into an even and an odd vector.</li>
+ *   <li>Group-quantized formats store the activations in the weights' column order in {@code split} (a permutation of
+ *       {@code x} for act-order weights, else {@code x} itself), and for one token the sum of the activations over
+ *       each group in {@code groupSums}, to apply the zero points once per group.</li>
+ * </ul>
  */
-public record LinearInput(float[] x, int nTokens, int cols, float[] split) {
+public record LinearInput(float[] x, int nTokens, int cols, float[] split, float[] groupSums) {
 
     public static LinearInput plain(float[] x, int nTokens, int cols) {
-        return new LinearInput(x, nTokens, cols, null);
+        return new LinearInput(x, nTokens, cols, null, null);
     }
 
     public static LinearInput evenOddSplit(float[] x, int nTokens, int cols) {
@@ -23,6 +30,11 @@ public record LinearInput(float[] x, int nTokens, int cols, float[] split) {
                 split[dst + pairs + j] = x[src + 2 * j + 1];
             }
         }
-        return new LinearInput(x, nTokens, cols, split);
+        return new LinearInput(x, nTokens, cols, split, null);
+    }
+
+    /** Activations in a group-quantized format's column order, with their sums per group ({@code null} if unused). */
+    public static LinearInput grouped(float[] x, int nTokens, int cols, float[] reordered, float[] groupSums) {
+        return new LinearInput(x, nTokens, cols, reordered, groupSums);
     }
 }

@@ -8,7 +8,7 @@ package org.qtale.tensor;
  * reads (once per call), then {@link #multiply} computes a contiguous range of output rows, so that a thread pool
  * can split the rows among workers.
  */
-public sealed interface LinearWeights permits F32Weights, Packed16Weights {
+public sealed interface LinearWeights permits F32Weights, Packed16Weights, QuantizedLinearWeights {
     int rows();
 
     int cols();
@@ -17,6 +17,22 @@ public sealed interface LinearWeights permits F32Weights, Packed16Weights {
 
     /** Bytes of weight storage. */
     long byteSize();
+
+    /**
+     * A short name of the storage format for reports: the dtype's name, plus the group size for group-quantized
+     * weights (e.g. {@code BF16}, {@code Q4_G128}).
+     */
+    default String storageName() {
+        return dtype().name();
+    }
+
+    /**
+     * Whether {@link #prepare} of {@code other} gives the same input as this one's for any activations, so that
+     * products sharing one input (q, k and v) prepare it once.
+     */
+    default boolean canShareInput(LinearWeights other) {
+        return other.getClass() == getClass() && other.cols() == cols();
+    }
 
     /** Rearranges {@code nTokens} input vectors of length {@link #cols()} (row-major in {@code x}) for the kernel. */
     LinearInput prepare(float[] x, int nTokens);

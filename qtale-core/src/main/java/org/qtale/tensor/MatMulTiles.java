@@ -8,9 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The prefill micro-kernel on float rows: four weight rows (already widened into an array) times four tokens, with
  * sixteen accumulators in registers, so each loaded weight vector serves four tokens and each activation vector four
  * rows. Formats that are not float32 widen a block of four rows once and then run it against every token of the
- * batch.
+ * batch. Public for the quantized formats of {@code org.qtale.quant}, which dequantize a block of rows and run it here.
  */
-final class MatMulTiles {
+public final class MatMulTiles {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private MatMulTiles() {
@@ -20,7 +20,7 @@ final class MatMulTiles {
      * {@code out[t·outStride + row + i] = Σ_c w[i·n + c] · x[t·n + c]} for rows {@code i < 4} and every token; {@code n}
      * is the length of a widened row and of a token's activations.
      */
-    static void fourRows(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
+    public static void fourRows(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
         float[] lanes = VectorOps.laneScratch();
         int t = 0;
         for (; t + 4 <= nTokens; t += 4) {
@@ -34,7 +34,7 @@ final class MatMulTiles {
     }
 
     /** One widened row against every token. */
-    static void oneRow(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
+    public static void oneRow(float[] w, int n, float[] x, int nTokens, float[] out, int outStride, int row) {
         float[] lanes = VectorOps.laneScratch();
         for (int t = 0; t < nTokens; t++) {
             out[t * outStride + row] = VectorOps.dot(w, 0, x, t * n, n, lanes);

@@ -98,10 +98,25 @@ class QuantizedCheckpointTest {
             }
             assertEquals(!c.tiedEmbeddings(), st.contains("lm_head.weight"));
         }
-        // Until the packed runtime weights are hooked up, loading reads the quantized tensors, then stops clearly.
-        QtaleException e = assertThrows(QtaleException.class, () -> HfCheckpoint.load(out));
-        assertEquals("model.layers.0.self_attn.q_proj is stored quantized (" + config.layout() + ", " + bits
-                + "-bit), and this build of qtale cannot run quantized weights yet.", e.getMessage());
+        // the engine runs the packed weights: every weight is the written matrix's, dequantized
+        try (LlamaModel loaded = HfCheckpoint.load(out)) {
+            for (int l = 0; l < c.nLayers(); l++) {
+                var layer = loaded.weights().layers().get(l);
+                org.qtale.tensor.LinearWeights[] runtime = {layer.wq(), layer.wk(), layer.wv(), layer.wo(), layer.gate(),
+                    layer.up(), layer.down()};
+                String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                    "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+                for (int i = 0; i < names.length; i++) {
+                    QuantizedMatrix expected = withHalfScales(linears.get("model.layers." + l + "." + names[i]));
+                    assertEquals(DType.quantized(bits), runtime[i].dtype(), names[i]);
+                    for (int r = 0; r < expected.rows(); r++) {
+                        for (int col = 0; col < expected.cols(); col++) {
+                            assertEquals(expected.dequantize(r, col), runtime[i].get(r, col), 0f, names[i] + " " + r + "," + col);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     @Test

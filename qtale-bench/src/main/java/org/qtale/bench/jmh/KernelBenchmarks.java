@@ -66,7 +66,7 @@ public class KernelBenchmarks {
             case F32 -> F32Weights.of(values, rows, cols);
             case BF16 -> BF16Weights.of(values, rows, cols);
             case F16 -> F16Weights.of(values, rows, cols);
-            case I32 -> throw new IllegalArgumentException("not a weight dtype: " + dtype);
+            case I32, Q2, Q3, Q4, Q8 -> throw new IllegalArgumentException("not a float weight dtype: " + dtype);
         };
         x1 = new float[cols];
         xBatch = new float[tokens * cols];

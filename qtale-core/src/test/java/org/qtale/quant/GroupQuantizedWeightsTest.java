@@ -1,0 +1,370 @@
+package org.qtale.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.qtale.QtaleException;
+import org.qtale.tensor.DType;
+import org.qtale.tensor.F32Weights;
+import org.qtale.tensor.Linear;
+import org.qtale.tensor.LinearInput;
+import org.qtale.tensor.LinearWeights;
+import org.qtale.tensor.Parallel;
+
+/**
+ * The group-quantized kernels (decode and prefill, float activations) against the scalar reference and against a
+ * dense float32 matrix of the dequantized weights, for every bit width, group size, odd row counts and act-order.
+ */
+class GroupQuantizedWeightsTest {
+    private static final int[] BITS = {2, 3, 4, 8};
+    private static final int[] ROWS = {1, 3, 5, 13};
+    private static final int[] TOKENS = {1, 3, 4, 7, 16};
+    /** Group sizes, with 0 for one group per row. */
+    private static final int[] GROUP_SIZES = {32, 64, 128, 0};
+    /**
+     * 320 leaves a partial chunk at 3 bits (128 columns per chunk); 96 too, and at 2 bits (64 per chunk). 1088 and 2048
+     * give rows of 16 groups or more, which the kernels widen a vector at a time.
+     */
+    private static final int[] COLS = {96, 256, 320, 1088, 2048};
+
+    static Stream<Arguments> layouts() {
+        List<Arguments> cases = new ArrayList<>();
+        for (int bits : BITS) {
+            for (int groupSize : GROUP_SIZES) {
+                for (boolean actOrder : new boolean[] {false, true}) {
+                    cases.add(Arguments.of(bits, groupSize, actOrder));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} bits, group {1}, act-order {2}")
+    @MethodSource("layouts")
+    void kernelMatchesScalarReference(int bits, int groupSize, boolean actOrder) {
+        Random random = new Random(31L * bits + groupSize + (actOrder ? 7 : 0));
+        int checked = 0;
+        for (int cols : COLS) {
+            int g = groupSize == 0 ? cols : groupSize;
+            if (cols % g != 0) {
+                continue;
+            }
+            for (int rows : ROWS) {
+                QuantizedMatrix m = randomMatrix(random, rows, cols, bits, g, actOrder);
+                GroupQuantizedWeights w = GroupQuantizedWeights.of(m);
+                assertEquals(actOrder && g < cols, w.permuted());
+                for (int tokens : TOKENS) {
+                    float[] x = gaussian(random, tokens * cols);
+                    float[] expected = new float[tokens * rows];
+                    w.multiplyReference(x, tokens, expected, 0, rows);
+                    assertClose(w, m, x, tokens, expected, kernel(w, x, tokens), "reference");
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 0);
+    }
+
+    /** The stored weights are the dequantized matrix with float16 scales, bit for bit, and multiply like it. */
+    @ParameterizedTest(name = "{0} bits, group {1}, act-order {2}")
+    @MethodSource("layouts")
+    void weightsEqualTheDequantizedMatrixWithFloat16Scales(int bits, int groupSize, boolean actOrder) {
+        Random random = new Random(1000L + 31L * bits + groupSize + (actOrder ? 7 : 0));
+        int rows = 7;
+        int cols = 1024;
+        int g = groupSize == 0 ? cols : groupSize;
+        QuantizedMatrix m = randomMatrix(random, rows, cols, bits, g, actOrder);
+        GroupQuantizedWeights w = GroupQuantizedWeights.of(m);
+        float[] dense = dense(withFloat16Scales(m));
+        float[] row = new float[cols + 2];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                assertEquals(dense[r * cols + c], w.get(r, c), 0f, "get(" + r + ", " + c + ")");
+            }
+            w.copyRow(r, row, 1);
+            for (int c = 0; c < cols; c++) {
+                assertEquals(dense[r * cols + c], row[1 + c], 0f, "copyRow(" + r + ") at " + c);
+            }
+        }
+        F32Weights f32 = F32Weights.of(dense, rows, cols);
+        for (int tokens : TOKENS) {
+            float[] x = gaussian(random, tokens * cols);
+            float[] expected = new float[tokens * rows];
+            f32.multiply(f32.prepare(x, tokens), expected, 0, rows);
+            assertClose(w, m, x, tokens, expected, kernel(w, x, tokens), "dense F32");
+        }
+    }
+
+    /** Group sizes that are not a multiple of 16 take the scalar dequantization path. */
+    @ParameterizedTest(name = "{0} bits")
+    @ValueSource(ints = {2, 3, 4, 8})
+    void groupSizesOutsideTheVectorLayoutMatchTheReference(int bits) {
+        Random random = new Random(bits);
+        int[][] shapes = {{3, 40, 8}, {5, 72, 24}, {4, 33, 33}, {2, 7, 7}};
+        for (int[] shape : shapes) {
+            for (boolean actOrder : new boolean[] {false, true}) {
+                QuantizedMatrix m = randomMatrix(random, shape[0], shape[1], bits, shape[2], actOrder);
+                GroupQuantizedWeights w = GroupQuantizedWeights.of(m);
+                float[] dense = dense(withFloat16Scales(m));
+                for (int tokens : TOKENS) {
+                    float[] x = gaussian(random, tokens * shape[1]);
+                    float[] expected = new float[tokens * shape[0]];
+                    w.multiplyReference(x, tokens, expected, 0, shape[0]);
+                    assertClose(w, m, x, tokens, expected, kernel(w, x, tokens), "reference");
+                }
+                for (int r = 0; r < shape[0]; r++) {
+                    for (int c = 0; c < shape[1]; c++) {
+                        assertEquals(dense[r * shape[1] + c], w.get(r, c), 0f);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void kernelAndReferenceMatchAHandComputedProduct() {
+        // one row, 32 columns, two groups of 16 at 4 bits: scale 0.5, zero 8 and scale 2, zero 3
+        int cols = 32;
+        byte[] codes = new byte[cols];
+        float[] x = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            codes[c] = (byte) (c % 16);
+            x[c] = c < 16 ? 1f : (c == 16 ? 1f : 0f);
+        }
+        QuantizedMatrix m = new QuantizedMatrix(1, cols, 4, 16, codes, new float[] {0.5f, 2f}, new byte[] {8, 3}, null);
+        GroupQuantizedWeights w = GroupQuantizedWeights.of(m);
+        // group 0: 0.5 · Σ_{q<16} (q − 8) = 0.5 · (120 − 128) = −4; group 1: 2 · (0 − 3) · 1 = −6
+        float[] out = new float[1];
+        w.multiply(w.prepare(x, 1), out, 0, 1);
+        assertEquals(-10f, out[0], 0f);
+        w.multiplyReference(x, 1, out, 0, 1);
+        assertEquals(-10f, out[0], 0f);
+        assertEquals(-4f, w.get(0, 0), 0f);
+        assertEquals(3.5f, w.get(0, 15), 0f);
+        assertEquals(24f, w.get(0, 31), 0f);
+    }
+
+    /** Memory in use is within 3% of bits·rows·cols/8 codes plus a float16 scale and a bits-wide zero per group. */
+    @ParameterizedTest(name = "{0} bits")
+    @ValueSource(ints = {2, 3, 4, 8})
+    void byteSizeIsCloseToTheTheory(int bits) {
+        int[][] shapes = {{2048, 8192, 128}, {8192, 2048, 128}, {4096, 11008, 128}, {2048, 8192, 32}, {512, 4096, 4096},
+            {1024, 5632, 64}};
+        Random random = new Random(bits);
+        for (int[] shape : shapes) {
+            for (boolean actOrder : new boolean[] {false, true}) {
+                int rows = shape[0];
+                int cols = shape[1];
+                QuantizedMatrix m = zeroCodes(random, rows, cols, bits, shape[2], actOrder);
+                long groups = (long) rows * (cols / shape[2]);
+                double theory = (double) bits * rows * cols / 8 + groups * (2 + bits / 8.0);
+                long actual = GroupQuantizedWeights.of(m).byteSize();
+                assertTrue(actual >= theory && actual <= 1.03 * theory, bits + " bits " + rows + "x" + cols + " g" + shape[2]
+                        + " act-order " + actOrder + ": " + actual + " bytes against " + theory);
+            }
+        }
+    }
+
+    @Test
+    void groupIndexInOrderNeedsNoPermutation() {
+        Random random = new Random(3);
+        QuantizedMatrix plain = randomMatrix(random, 3, 128, 4, 32, false);
+        int[] inOrder = new int[128];
+        for (int c = 0; c < 128; c++) {
+            inOrder[c] = c / 32;
+        }
+        QuantizedMatrix indexed = new QuantizedMatrix(3, 128, 4, 32, plain.codes(), plain.scales(), plain.zeros(), inOrder);
+        GroupQuantizedWeights w = GroupQuantizedWeights.of(indexed);
+        assertFalse(w.permuted());
+        assertEquals(GroupQuantizedWeights.of(plain).byteSize(), w.byteSize());
+    }
+
+    /** q, k and v share one prepared input only when their column permutations agree. */
+    @Test
+    void productsWithDifferentPermutationsDoNotShareAnInput() {
+        Random random = new Random(11);
+        int cols = 128;
+        QuantizedMatrix a = randomMatrix(random, 5, cols, 4, 32, true);
+        QuantizedMatrix b = randomMatrix(random, 6, cols, 4, 32, true);
+        QuantizedMatrix c = randomMatrix(random, 4, cols, 4, 32, false);
+        QuantizedMatrix d = new QuantizedMatrix(3, cols, 4, 32, new byte[3 * cols], new float[12], new byte[12],
+                a.groupIndex());
+        LinearWeights[] weights = {GroupQuantizedWeights.of(a), GroupQuantizedWeights.of(b), GroupQuantizedWeights.of(c),
+            GroupQuantizedWeights.of(d)};
+        assertFalse(weights[1].canShareInput(weights[0]));
+        assertFalse(weights[2].canShareInput(weights[1]));
+        assertTrue(weights[3].canShareInput(weights[0]));
+        for (int tokens : new int[] {1, 3}) {
+            float[] x = gaussian(random, tokens * cols);
+            float[][] outs = new float[weights.length][];
+            for (int i = 0; i < weights.length; i++) {
+                outs[i] = new float[tokens * weights[i].rows()];
+            }
+            try (Parallel parallel = new Parallel(2)) {
+                Linear.applyAll(parallel, x, tokens, weights, outs);
+            }
+            for (int i = 0; i < weights.length; i++) {
+                float[] expected = new float[outs[i].length];
+                weights[i].multiplyReference(x, tokens, expected, 0, weights[i].rows());
+                QuantizedMatrix m = new QuantizedMatrix[] {a, b, c, d}[i];
+                assertClose((GroupQuantizedWeights) weights[i], m, x, tokens, expected, outs[i], "applyAll " + i);
+            }
+        }
+    }
+
+    @Test
+    void dtypeAndStorageNameTellBitsAndGroupSize() {
+        Random random = new Random(5);
+        GroupQuantizedWeights g128 = GroupQuantizedWeights.of(randomMatrix(random, 2, 256, 3, 128, false));
+        assertEquals(DType.Q3, g128.dtype());
+        assertEquals("Q3_G128", g128.storageName());
+        GroupQuantizedWeights perChannel = GroupQuantizedWeights.of(randomMatrix(random, 2, 256, 8, 256, false));
+        assertEquals(DType.Q8, perChannel.dtype());
+        assertEquals("Q8_PER_CHANNEL", perChannel.storageName());
+        assertEquals("BF16", org.qtale.tensor.BF16Weights.of(new float[2], 1, 2).storageName());
+    }
+
+    @Test
+    void refusesWhatItCannotStore() {
+        Random random = new Random(9);
+        QuantizedMatrix five = randomMatrix(random, 2, 64, 5, 32, false);
+        assertThrows(QtaleException.class, () -> GroupQuantizedWeights.of(five));
+        QuantizedMatrix m = randomMatrix(random, 2, 64, 4, 32, false);
+        byte[] codes = m.codes().clone();
+        codes[17] = 16;
+        assertThrows(QtaleException.class, () -> GroupQuantizedWeights.of(
+                new QuantizedMatrix(2, 64, 4, 32, codes, m.scales(), m.zeros(), null)));
+        byte[] zeros = m.zeros().clone();
+        zeros[3] = (byte) 200;
+        assertThrows(QtaleException.class, () -> GroupQuantizedWeights.of(
+                new QuantizedMatrix(2, 64, 4, 32, m.codes(), m.scales(), zeros, null)));
+        int[] uneven = new int[64];
+        uneven[0] = 1;
+        assertThrows(QtaleException.class, () -> GroupQuantizedWeights.of(
+                new QuantizedMatrix(2, 64, 4, 32, m.codes(), m.scales(), m.zeros(), uneven)));
+        float[] huge = m.scales().clone();
+        huge[0] = 1e6f;
+        assertThrows(QtaleException.class, () -> GroupQuantizedWeights.of(
+                new QuantizedMatrix(2, 64, 4, 32, m.codes(), huge, m.zeros(), null)));
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------------------
+
+    /** The kernel's product, with the rows split at an odd point as a thread pool would. */
+    private static float[] kernel(LinearWeights w, float[] x, int tokens) {
+        float[] out = new float[tokens * w.rows()];
+        LinearInput input = w.prepare(x, tokens);
+        int split = w.rows() / 3;
+        w.multiply(input, out, 0, split);
+        w.multiply(input, out, split, w.rows());
+        return out;
+    }
+
+    /**
+     * Within float rounding of the terms the kernels add: {@code |scale|·(code + zero)·|x|} per weight, since the zero
+     * points are applied per group.
+     */
+    private static void assertClose(GroupQuantizedWeights w, QuantizedMatrix m, float[] x, int tokens, float[] expected,
+            float[] actual, String against) {
+        int rows = m.rows();
+        int cols = m.cols();
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                double magnitude = 0;
+                for (int c = 0; c < cols; c++) {
+                    int g = m.group(c);
+                    magnitude += Math.abs(m.scale(r, g)) * (m.code(r, c) + m.zero(r, g)) * Math.abs(x[t * cols + c]);
+                }
+                float e = expected[t * rows + r];
+                float a = actual[t * rows + r];
+                assertTrue(Math.abs(e - a) <= 2e-6 * magnitude + 1e-6, w.storageName() + " " + rows + "x" + cols
+                        + " tokens=" + tokens + " at (" + t + "," + r + ") against " + against + ": expected " + e
+                        + " got " + a);
+            }
+        }
+    }
+
+    /** Random codes, zero points and scales (of both signs, some below float16's normal range). */
+    static QuantizedMatrix randomMatrix(Random random, int rows, int cols, int bits, int groupSize, boolean actOrder) {
+        int groups = cols / groupSize;
+        int levels = 1 << bits;
+        byte[] codes = new byte[rows * cols];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) random.nextInt(levels);
+        }
+        float[] scales = new float[rows * groups];
+        byte[] zeros = new byte[rows * groups];
+        for (int i = 0; i < scales.length; i++) {
+            scales[i] = (float) ((random.nextBoolean() ? 1 : -1) * Math.exp(-3 - 8 * random.nextDouble()));
+            zeros[i] = (byte) random.nextInt(levels);
+        }
+        int[] groupIndex = null;
+        if (actOrder) {
+            int[] order = new int[cols];
+            for (int c = 0; c < cols; c++) {
+                order[c] = c;
+            }
+            for (int c = cols - 1; c > 0; c--) {
+                int j = random.nextInt(c + 1);
+                int tmp = order[c];
+                order[c] = order[j];
+                order[j] = tmp;
+            }
+            groupIndex = new int[cols];
+            for (int i = 0; i < cols; i++) {
+                groupIndex[order[i]] = i / groupSize;
+            }
+            if (groups == 1) {
+                // one group per row is in order whatever the permutation; the index still says so explicitly
+                assertEquals(0, groupIndex[cols - 1]);
+            }
+        }
+        return new QuantizedMatrix(rows, cols, bits, groupSize, codes, scales, zeros, groupIndex);
+    }
+
+    /** A matrix of zero codes, for its size: only its shape, group size and group index matter. */
+    private static QuantizedMatrix zeroCodes(Random random, int rows, int cols, int bits, int groupSize, boolean actOrder) {
+        QuantizedMatrix small = randomMatrix(random, 1, cols, bits, groupSize, actOrder);
+        int groups = rows * (cols / groupSize);
+        return new QuantizedMatrix(rows, cols, bits, groupSize, new byte[rows * cols], new float[groups],
+                new byte[groups], small.groupIndex());
+    }
+
+    static QuantizedMatrix withFloat16Scales(QuantizedMatrix m) {
+        float[] rounded = m.scales().clone();
+        for (int i = 0; i < rounded.length; i++) {
+            rounded[i] = Float.float16ToFloat(Float.floatToFloat16(rounded[i]));
+        }
+        return new QuantizedMatrix(m.rows(), m.cols(), m.bits(), m.groupSize(), m.codes(), rounded, m.zeros(),
+                m.groupIndex());
+    }
+
+    static float[] dense(QuantizedMatrix m) {
+        float[] values = new float[m.rows() * m.cols()];
+        for (int r = 0; r < m.rows(); r++) {
+            for (int c = 0; c < m.cols(); c++) {
+                values[r * m.cols() + c] = m.dequantize(r, c);
+            }
+        }
+        return values;
+    }
+
+    static float[] gaussian(Random random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+}
