@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             PretrainCommand.class,
             TrainCommand.class,
+            QuantizeCommand.class,
             GenerateCommand.class,
             CalibrateCommand.class,
             TokenizeCommand.class,

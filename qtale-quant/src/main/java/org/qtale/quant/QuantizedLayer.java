@@ -35,4 +35,13 @@ public record QuantizedLayer(List<QuantizedMatrix> projections, float[] attentio
         }
         return values;
     }
+
+    /** A projection's weights as float rows (widened from whatever format they are stored in). */
+    public static float[][] rows(LinearWeights w) {
+        float[][] rows = new float[w.rows()][w.cols()];
+        for (int r = 0; r < w.rows(); r++) {
+            w.copyRow(r, rows[r], 0);
+        }
+        return rows;
+    }
 }

@@ -1,0 +1,125 @@
+package org.qtale.quant;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.qtale.QtaleException;
+import org.qtale.format.ModelLoader;
+import org.qtale.format.TokenizerFiles;
+import org.qtale.model.LlamaConfig;
+import org.qtale.model.LlamaModel;
+import org.qtale.model.LlamaWeights;
+import org.qtale.quant.calib.CalibrationSet;
+import org.qtale.tensor.Parallel;
+import org.qtale.tokenizer.Tokenizer;
+import org.qtale.train.OutputDirectory;
+
+/**
+ * A whole post-training quantization as {@code qtale quantize} asks for it: load the model and the calibration
+ * windows, quantize layer by layer with the chosen method, measure held-out perplexity before and after, and write
+ * the quantized model directory.
+ */
+public final class QuantizeJob {
+    /** The methods, by their command-line names. */
+    public enum Method {
+        RTN("rtn"), AWQ("awq"), GPTQ("gptq"), MAGR_GPTQ("magr-gptq");
+
+        private final String cliName;
+
+        Method(String cliName) {
+            this.cliName = cliName;
+        }
+
+        public String cliName() {
+            return cliName;
+        }
+
+        public static Method parse(String name) {
+            for (Method m : values()) {
+                if (m.cliName.equals(name.toLowerCase(Locale.ROOT))) {
+                    return m;
+                }
+            }
+            throw new QtaleException("Unknown quantization method '" + name + "'; use rtn, awq, gptq or magr-gptq.");
+        }
+    }
+
+    /**
+     * What to run. {@code evalWindows} held-out windows of {@code calibLength} tokens of the calibration corpus are
+     * scored before and after (0 skips it).
+     */
+    public record Request(Path model, Method method, int bits, int groupSize, String calibration, int calibSamples,
+            int calibLength, long seed, Path out, boolean overwrite, int threads, int evalWindows) {
+    }
+
+    /** One layer's report. */
+    public record LayerReport(int layer, double[] relativeErrors, String detail, double seconds) {
+    }
+
+    public record Outcome(LlamaConfig config, Request request, int calibLength, double seconds, long bytesBefore,
+            long bytesAfter, Perplexity.Result before, Perplexity.Result after, List<LayerReport> layers, Path out) {
+    }
+
+    public interface Reporter {
+        default void log(String line) {
+        }
+
+        default void onLayer(LayerReport report, int layers) {
+        }
+    }
+
+    private QuantizeJob() {
+    }
+
+    public static Outcome run(Request request, Reporter reporter) {
+        Path out = request.out().toAbsolutePath().normalize();
+        OutputDirectory.check(out, request.overwrite());
+        if (request.bits() < 2 || request.bits() > 8) {
+            throw new QtaleException("--bits must be between 2 and 8, got " + request.bits() + ".");
+        }
+        long begin = System.nanoTime();
+        try (LlamaModel model = ModelLoader.loadModel(request.model()); Parallel parallel = new Parallel(request.threads())) {
+            LlamaConfig config = model.config();
+            checkGroups(config, request.groupSize());
+            Tokenizer tokenizer = TokenizerFiles.open(request.model(), null, config.vocabSize());
+            int length = Math.min(request.calibLength(), config.contextLength());
+            CalibrationSet calibration = CalibrationSet.load(request.calibration(), tokenizer, request.calibSamples(),
+                    length, request.seed());
+            reporter.log(String.format(Locale.ROOT, "calibration: %d windows of %d tokens from %s", request.calibSamples(),
+                    length, calibration.spec()));
+            Perplexity.Result before = request.evalWindows() > 0
+                    ? Perplexity.heldOut(model, calibration.stream(), length, request.evalWindows(), parallel) : null;
+            LayerwiseQuantization.LayerMethod method = QuantizationMethods.of(request.method(), request.bits(),
+                    request.groupSize());
+            List<QuantizedLayer> layers = new java.util.ArrayList<>();
+            List<LayerReport> reports = new java.util.ArrayList<>();
+            layers.addAll(LayerwiseQuantization.run(model, calibration, method, parallel, (l, n, result, seconds) -> {
+                LayerReport report = new LayerReport(l, result.relativeErrors(), result.detail(), seconds);
+                reports.add(report);
+                reporter.onLayer(report, n);
+            }));
+            LlamaWeights quantized = QuantizedCheckpoint.weights(model.weights(), layers);
+            Perplexity.Result after = null;
+            if (request.evalWindows() > 0) {
+                try (LlamaModel q = new LlamaModel(config, quantized, null, model.routers())) {
+                    after = Perplexity.heldOut(q, calibration.stream(), length, request.evalWindows(), parallel);
+                }
+            }
+            QuantizedCheckpoint.write(request, model, layers, out);
+            return new Outcome(config, request, length, (System.nanoTime() - begin) / 1e9, model.weights().byteSize(),
+                    quantized.byteSize(), before, after, reports, out);
+        }
+    }
+
+    private static void checkGroups(LlamaConfig config, int groupSize) {
+        if (groupSize == 0 || groupSize < -1) {
+            throw new QtaleException("--group-size must be positive, or -1 for one group per row; got " + groupSize + ".");
+        }
+        for (int cols : new int[] {config.dim(), config.qDim(), config.hiddenDim()}) {
+            if (groupSize > 0 && cols % groupSize != 0) {
+                throw new QtaleException("--group-size " + groupSize + " does not divide the model's input width " + cols
+                        + "; use a divisor (such as 32 or 64) or -1 for one group per row.");
+            }
+        }
+    }
+}
