@@ -12,6 +12,8 @@ import org.qtale.model.LlamaConfig;
 import org.qtale.model.LlamaModel;
 import org.qtale.model.LlamaWeights;
 import org.qtale.tensor.BF16Weights;
+import org.qtale.quant.GroupQuantizedWeights;
+import org.qtale.quant.QuantizedMatrix;
 import org.qtale.tensor.DType;
 import org.qtale.tensor.F16Weights;
 import org.qtale.tensor.F32Weights;
@@ -32,17 +34,26 @@ public final class RandomModels {
     private RandomModels() {
     }
 
+    /** Columns per group of the quantized dtypes (AutoGPTQ's and AutoAWQ's default). */
+    public static final int GROUP_SIZE = 128;
+
+    /**
+     * A model of shape {@code c} with random weights in {@code dtype}. For a group-quantized dtype the decoder
+     * projections hold random codes in groups of {@link #GROUP_SIZE} with float16 scales and zero points, and the
+     * embedding and output head are BF16, as AutoGPTQ and AutoAWQ keep them in 16 bits.
+     */
     public static LlamaModel build(LlamaConfig c, DType dtype, long seed, Parallel parallel) {
         Arena arena = Arena.ofShared();
         Builder b = new Builder(arena, dtype, seed, parallel);
-        LinearWeights embedding = b.matrix(c.vocabSize(), c.dim());
+        Builder head = dtype.isQuantized() ? new Builder(arena, DType.BF16, seed + 1, parallel) : b;
+        LinearWeights embedding = head.matrix(c.vocabSize(), c.dim());
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
             layers.add(new LayerWeights(ones(c.dim()), b.matrix(c.qDim(), c.dim()), b.matrix(c.kvDim(), c.dim()),
                     b.matrix(c.kvDim(), c.dim()), b.matrix(c.dim(), c.qDim()), ones(c.dim()),
                     b.matrix(c.hiddenDim(), c.dim()), b.matrix(c.hiddenDim(), c.dim()), b.matrix(c.dim(), c.hiddenDim())));
         }
-        LinearWeights output = c.tiedEmbeddings() ? embedding : b.matrix(c.vocabSize(), c.dim());
+        LinearWeights output = c.tiedEmbeddings() ? embedding : head.matrix(c.vocabSize(), c.dim());
         return new LlamaModel(c, new LlamaWeights(embedding, layers, ones(c.dim()), output, false), arena);
     }
 
@@ -66,6 +77,9 @@ public final class RandomModels {
         }
 
         LinearWeights matrix(int rows, int cols) {
+            if (dtype.isQuantized()) {
+                return quantized(rows, cols);
+            }
             long n = (long) rows * cols;
             MemorySegment segment = arena.allocate(n * dtype.bytes(), 64);
             long base = stream;
@@ -89,6 +103,34 @@ public final class RandomModels {
                 case Q2, Q3, Q4, Q8 -> throw new IllegalArgumentException("Random models are built in float dtypes, not "
                         + dtype + ".");
             };
+        }
+
+        /** Random codes spread over the whole grid, scales spanning the float models' range, zero points mid-grid. */
+        private LinearWeights quantized(int rows, int cols) {
+            int maxCode = (1 << dtype.bits()) - 1;
+            int groups = cols / GROUP_SIZE;
+            byte[] codes = new byte[rows * cols];
+            long base = stream;
+            stream += (long) rows * cols;
+            int chunks = (codes.length + CHUNK - 1) / CHUNK;
+            parallel.forRange(chunks, (start, end) -> {
+                float[] values = new float[CHUNK];
+                for (int chunk = start; chunk < end; chunk++) {
+                    int from = chunk * CHUNK;
+                    int len = Math.min(CHUNK, codes.length - from);
+                    fill(values, len, base + from);
+                    for (int i = 0; i < len; i++) {
+                        double u = (values[i] / HALF_WIDTH + 1) / 2;
+                        codes[from + i] = (byte) Math.min(maxCode, (int) (u * (maxCode + 1)));
+                    }
+                }
+            });
+            float[] scales = new float[rows * groups];
+            Arrays.fill(scales, 2 * HALF_WIDTH / maxCode);
+            byte[] zeros = new byte[rows * groups];
+            Arrays.fill(zeros, (byte) ((maxCode + 1) / 2));
+            return GroupQuantizedWeights.of(new QuantizedMatrix(rows, cols, dtype.bits(), GROUP_SIZE, codes, scales, zeros,
+                    null));
         }
 
         private void write(MemorySegment segment, long from, float[] values, short[] halves, int len) {

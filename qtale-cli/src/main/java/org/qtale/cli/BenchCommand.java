@@ -31,7 +31,8 @@ final class BenchCommand implements Callable<Integer> {
     String shape;
 
     @Option(names = "--dtype", defaultValue = "f32", split = ",", paramLabel = "TYPE",
-            description = "Weight dtypes, comma-separated: f32, bf16, f16 (default ${DEFAULT-VALUE}); the first is the baseline.")
+            description = "Weight dtypes, comma-separated: f32, bf16, f16, or q2, q3, q4, q8 (group-quantized in groups of 128, "
+                    + "embedding and head BF16) (default ${DEFAULT-VALUE}); the first is the baseline.")
     List<String> dtypes;
 
     @Option(names = "--prompt", defaultValue = "128", paramLabel = "N", description = "Prompt tokens (default ${DEFAULT-VALUE}).")
@@ -68,7 +69,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         validate();
         ModelShapes.get(shape);
-        List<DType> types = dtypes.stream().map(DType::parse).toList();
+        List<DType> types = dtypes.stream().map(BenchCommand::weightType).toList();
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         EndToEndBench.Plan plan = new EndToEndBench.Plan(shape, types, prompt, gen, threads, batch, repeat,
@@ -183,4 +184,13 @@ final class BenchCommand implements Callable<Integer> {
         AtomicFiles.write(file, content.getBytes(StandardCharsets.UTF_8));
     }
 
+
+    /** A float dtype name, or {@code q2}, {@code q3}, {@code q4}, {@code q8} for the group-quantized formats. */
+    static DType weightType(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (lower.matches("q[0-9]+")) {
+            return DType.quantized(Integer.parseInt(lower.substring(1)));
+        }
+        return DType.parse(name);
+    }
 }

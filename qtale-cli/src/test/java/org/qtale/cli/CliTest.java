@@ -195,12 +195,16 @@ class CliTest {
     @Test
     void benchWritesItsJsonReport(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("bench.json");
-        Run r = run("bench", "--shape", "tiny", "--dtype", "f32,bf16", "--prompt", "8", "--gen", "4", "--threads", "1",
+        Run r = run("bench", "--shape", "tiny", "--dtype", "f32,bf16,q4", "--prompt", "8", "--gen", "4", "--threads", "1",
                 "--bandwidth-mib", "16", "--batch", "4", "--out", out.toString(), "--json");
         assertEquals(0, r.status(), r.err());
         JsonNode json = Json.MAPPER.readTree(r.out());
         assertEquals(json, Json.MAPPER.readTree(out.toFile()));
-        assertEquals(2, json.get("results").size());
+        assertEquals(3, json.get("results").size());
+        JsonNode q4 = json.get("results").get(2);
+        assertEquals("q4", q4.get("dtype").asText());
+        assertTrue(q4.get("bytes_per_token").asDouble() < json.get("results").get(1).get("bytes_per_token").asDouble(),
+                "4-bit projections read fewer bytes than BF16 ones");
         for (JsonNode row : json.get("results")) {
             for (String field : new String[] {"prefill_tokens_per_s", "decode_tokens_per_s", "bytes_per_token",
                 "effective_gb_per_s", "measured_bandwidth_gb_per_s", "fraction_of_bandwidth_bound",
