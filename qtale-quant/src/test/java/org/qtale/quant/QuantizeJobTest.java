@@ -70,6 +70,34 @@ class QuantizeJobTest {
         }
     }
 
+    /**
+     * A model whose q and k rows are in the interleaved order (as llama2.c checkpoints hold them) is written in Hugging
+     * Face's order: the written checkpoint computes what the quantized model computed in memory.
+     */
+    @org.junit.jupiter.api.Test
+    void interleavedRowsAreWrittenInHuggingFaceOrder() {
+        Path out = dir.resolve("interleaved");
+        try (LlamaModel hf = HfCheckpoint.load(base); Parallel parallel = new Parallel(2)) {
+            var params = org.qtale.train.nn.LlamaParameters.copyOf(hf.config(), hf.weights());
+            try (LlamaModel interleaved = new LlamaModel(hf.config(), params.toWeights(), null)) {
+                org.junit.jupiter.api.Assertions.assertFalse(interleaved.weights().qkHalfSplit());
+                CalibrationSet calibration = CalibrationSet.load(CALIB, TokenizerFiles.open(base, null,
+                        hf.config().vocabSize()), 4, 64, 0);
+                var layers = LayerwiseQuantization.run(interleaved, calibration,
+                        QuantizationMethods.of(QuantizeJob.Method.RTN, 4, 32), parallel, (l, n, r, s) -> { });
+                QuantizeJob.Request request = new QuantizeJob.Request(base, QuantizeJob.Method.RTN, 4, 32, CALIB, 4, 64, 0,
+                        out, false, 2, 0);
+                QuantizedCheckpoint.write(request, interleaved, layers, out);
+                try (LlamaModel inMemory = new LlamaModel(hf.config(), QuantizedCheckpoint.weights(interleaved.weights(),
+                        layers), null); LlamaModel loaded = HfCheckpoint.load(out)) {
+                    double expected = Perplexity.heldOut(inMemory, calibration.stream(), 64, 4, parallel).loss();
+                    double actual = Perplexity.heldOut(loaded, calibration.stream(), 64, 4, parallel).loss();
+                    assertEquals(expected, actual, 1e-4);
+                }
+            }
+        }
+    }
+
     private static int loadedLayers(Path model) {
         try (LlamaModel loaded = HfCheckpoint.load(model)) {
             return loaded.config().nLayers();
