@@ -254,24 +254,47 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         }
     }
 
+    /**
+     * Four rows at a time, a quarter of the range apart, so that the kernel reads four long sequential streams (rows
+     * are stored one after the other); the rows left over go last.
+     */
     private void decode(float[] x, float[] sums, float[] out, int rowStart, int rowEnd) {
         float[] lanes = VectorOps.laneScratch();
         float[] rowScales = new float[4 * groups];
         float[] rowZeros = new float[groups];
         float[] zeroTerms = new float[4];
-        for (int r = rowStart; r < rowEnd; r += 4) {
-            int count = Math.min(4, rowEnd - r);
-            for (int i = 0; i < 4; i++) {
-                groupParameters(Math.min(r + i, r + count - 1), rowScales, i * groups, rowZeros);
-                zeroTerms[i] = zeroTerm(rowScales, i * groups, rowZeros, sums, lanes);
-            }
-            switch (bits) {
-                case 4 -> dot4Bits4(r, count, x, rowScales, zeroTerms, out, lanes);
-                case 8 -> dot4Bits8(r, count, x, rowScales, zeroTerms, out, lanes);
-                case 3 -> dot4Bits3(r, count, x, rowScales, zeroTerms, out, lanes);
-                default -> dot4Bits2(r, count, x, rowScales, zeroTerms, out, lanes);
-            }
+        int quarter = (rowEnd - rowStart) / 4;
+        for (int r = rowStart; r < rowStart + quarter; r++) {
+            decode4(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, x, sums, out, rowScales, rowZeros, zeroTerms,
+                    lanes);
         }
+        int left = rowStart + 4 * quarter;
+        if (left < rowEnd) {
+            int last = rowEnd - 1;
+            decode4(left, Math.min(left + 1, last), Math.min(left + 2, last), last, rowEnd - left, x, sums, out,
+                    rowScales, rowZeros, zeroTerms, lanes);
+        }
+    }
+
+    /** The first {@code count} of four rows (the others repeat a row and are not stored). */
+    private void decode4(int row0, int row1, int row2, int row3, int count, float[] x, float[] sums, float[] out,
+            float[] rowScales, float[] rowZeros, float[] zeroTerms, float[] lanes) {
+        zeroTerms[0] = groupTerms(row0, sums, rowScales, 0, rowZeros, lanes);
+        zeroTerms[1] = groupTerms(row1, sums, rowScales, groups, rowZeros, lanes);
+        zeroTerms[2] = groupTerms(row2, sums, rowScales, 2 * groups, rowZeros, lanes);
+        zeroTerms[3] = groupTerms(row3, sums, rowScales, 3 * groups, rowZeros, lanes);
+        switch (bits) {
+            case 4 -> dot4Bits4(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
+            case 8 -> dot4Bits8(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
+            case 3 -> dot4Bits3(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
+            default -> dot4Bits2(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
+        }
+    }
+
+    /** A row's scales widened into {@code rowScales[at, at + groups)}, and its zero-point term (returned). */
+    private float groupTerms(int row, float[] sums, float[] rowScales, int at, float[] rowZeros, float[] lanes) {
+        groupParameters(row, rowScales, at, rowZeros);
+        return zeroTerm(rowScales, at, rowZeros, sums, lanes);
     }
 
     private void prefill(float[] x, int nTokens, float[] out, int rowStart, int rowEnd) {
@@ -343,12 +366,12 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     // call from them would spill every vector register.
 
     /** 4 bits: a chunk is 32 columns, byte j holding column j in its low nibble and column j + 16 in its high one. */
-    private void dot4Bits4(int row, int count, float[] x, float[] rowScales, float[] zeroTerms, float[] out,
-            float[] lanes) {
-        final long base0 = row * rowBytes;
-        final long base1 = Math.min(row + 1, row + count - 1) * rowBytes;
-        final long base2 = Math.min(row + 2, row + count - 1) * rowBytes;
-        final long base3 = Math.min(row + 3, row + count - 1) * rowBytes;
+    private void dot4Bits4(int row0, int row1, int row2, int row3, int count, float[] x, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
@@ -390,16 +413,16 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, row, count, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
     }
 
     /** 8 bits: a chunk is 16 columns, one byte each. */
-    private void dot4Bits8(int row, int count, float[] x, float[] rowScales, float[] zeroTerms, float[] out,
-            float[] lanes) {
-        final long base0 = row * rowBytes;
-        final long base1 = Math.min(row + 1, row + count - 1) * rowBytes;
-        final long base2 = Math.min(row + 2, row + count - 1) * rowBytes;
-        final long base3 = Math.min(row + 3, row + count - 1) * rowBytes;
+    private void dot4Bits8(int row0, int row1, int row2, int row3, int count, float[] x, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
@@ -431,16 +454,16 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, row, count, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
     }
 
     /** 2 bits: a chunk is 64 columns, byte j holding columns j, j + 16, j + 32 and j + 48 at bits 0, 2, 4, 6. */
-    private void dot4Bits2(int row, int count, float[] x, float[] rowScales, float[] zeroTerms, float[] out,
-            float[] lanes) {
-        final long base0 = row * rowBytes;
-        final long base1 = Math.min(row + 1, row + count - 1) * rowBytes;
-        final long base2 = Math.min(row + 2, row + count - 1) * rowBytes;
-        final long base3 = Math.min(row + 3, row + count - 1) * rowBytes;
+    private void dot4Bits2(int row0, int row1, int row2, int row3, int count, float[] x, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
@@ -492,19 +515,19 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, row, count, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
     }
 
     /**
      * 3 bits: a chunk is 128 columns in three byte planes, lane j's 24-bit word holding column j + 16m at bits
      * 3m.
      */
-    private void dot4Bits3(int row, int count, float[] x, float[] rowScales, float[] zeroTerms, float[] out,
-            float[] lanes) {
-        final long base0 = row * rowBytes;
-        final long base1 = Math.min(row + 1, row + count - 1) * rowBytes;
-        final long base2 = Math.min(row + 2, row + count - 1) * rowBytes;
-        final long base3 = Math.min(row + 3, row + count - 1) * rowBytes;
+    private void dot4Bits3(int row0, int row1, int row2, int row3, int count, float[] x, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
@@ -576,21 +599,21 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, row, count, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
     }
 
     /** Stores the first {@code count} of four row products, each less its zero-point term. */
-    private static void store(float[] out, int row, int count, float[] zeroTerms, float result0, float result1,
-            float result2, float result3) {
-        out[row] = result0 - zeroTerms[0];
+    private static void store(float[] out, int count, int row0, int row1, int row2, int row3, float[] zeroTerms,
+            float result0, float result1, float result2, float result3) {
+        out[row0] = result0 - zeroTerms[0];
         if (count > 1) {
-            out[row + 1] = result1 - zeroTerms[1];
+            out[row1] = result1 - zeroTerms[1];
         }
         if (count > 2) {
-            out[row + 2] = result2 - zeroTerms[2];
+            out[row2] = result2 - zeroTerms[2];
         }
         if (count > 3) {
-            out[row + 3] = result3 - zeroTerms[3];
+            out[row3] = result3 - zeroTerms[3];
         }
     }
 
