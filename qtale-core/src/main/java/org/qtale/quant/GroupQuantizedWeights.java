@@ -323,7 +323,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final int zeroBase = row * zeroRowBytes;
         int g = 0;
         // the vector loop needs the zero points of LANES groups to start on a byte
-        for (int bound = LANES * bits % 8 == 0 ? groups - LANES : -1; g <= bound; g += LANES) {
+        for (int bound = LANES_FIT && LANES * bits % 8 == 0 ? groups - LANES : -1; g <= bound; g += LANES) {
             // float16 to float for finite values: the magnitude shifted into place and scaled by 2^112 re-biases the
             // exponent and turns subnormal halves into normal floats
             IntVector half = (IntVector) ShortVector.fromArray(HALVES, scales, first + g).convertShape(ZERO_EXTEND_S2I, I, 0);
