@@ -10,12 +10,15 @@ import org.qtale.QtaleException;
 
 class DTypeTest {
     @Test
-    void floatTypesHaveBytesAndSafetensorsNames() {
+    void storedTypesHaveBytesAndSafetensorsNames() {
         assertEquals(4, DType.F32.bytes());
         assertEquals(2, DType.BF16.bytes());
         assertEquals(DType.F16, DType.fromSafetensors("F16"));
         assertEquals(DType.BF16, DType.parse("bf16"));
         assertFalse(DType.F32.isQuantized());
+        assertEquals(DType.I32, DType.fromSafetensors("I32"));
+        assertEquals(4, DType.I32.bytes());
+        assertThrows(QtaleException.class, () -> DType.parse("i32"));
     }
 
     @Test
