@@ -62,7 +62,8 @@ final class InfoCommand implements Callable<Integer> {
         o.put("rope_scaling", c.ropeScaling() == null ? "none" : "llama3 x" + c.ropeScaling().factor());
         o.put("tied_embeddings", c.tiedEmbeddings());
         o.put("parameters", c.parameterCount());
-        o.set("dtypes", Json.MAPPER.valueToTree(dtypeCounts(w)));
+        o.set("dtypes", Json.MAPPER.valueToTree(dtypeCounts(w, false)));
+        o.set("dtype_bytes", Json.MAPPER.valueToTree(dtypeCounts(w, true)));
         o.put("weight_bytes", w.byteSize());
         o.put("weight_bytes_human", human(w.byteSize()));
         o.put("bytes_read_per_token", w.bytesReadPerToken());
@@ -70,26 +71,29 @@ final class InfoCommand implements Callable<Integer> {
         return o;
     }
 
-    /** Parameters per storage dtype (norm vectors are float32). */
-    private static Map<String, Long> dtypeCounts(LlamaWeights w) {
+    /**
+     * Parameters, or bytes, per storage format (norm vectors are float32); quantized formats are named with their group
+     * size, e.g. {@code Q4_G128}.
+     */
+    private static Map<String, Long> dtypeCounts(LlamaWeights w, boolean bytes) {
         Map<String, Long> counts = new TreeMap<>();
-        count(counts, w.tokenEmbedding());
+        count(counts, w.tokenEmbedding(), bytes);
         if (w.output() != w.tokenEmbedding()) {
-            count(counts, w.output());
+            count(counts, w.output(), bytes);
         }
         long norms = w.finalNorm().length;
         for (LayerWeights l : w.layers()) {
             for (LinearWeights m : new LinearWeights[] {l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()}) {
-                count(counts, m);
+                count(counts, m, bytes);
             }
             norms += l.attentionNorm().length + l.ffnNorm().length;
         }
-        counts.merge("F32", norms, Long::sum);
+        counts.merge("F32", bytes ? 4 * norms : norms, Long::sum);
         return counts;
     }
 
-    private static void count(Map<String, Long> counts, LinearWeights m) {
-        counts.merge(m.dtype().name(), (long) m.rows() * m.cols(), Long::sum);
+    private static void count(Map<String, Long> counts, LinearWeights m, boolean bytes) {
+        counts.merge(m.storageName(), bytes ? m.byteSize() : (long) m.rows() * m.cols(), Long::sum);
     }
 
     static String human(long bytes) {

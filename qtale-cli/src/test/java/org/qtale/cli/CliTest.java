@@ -104,6 +104,8 @@ class CliTest {
         assertEquals(512, json.get("vocab_size").asInt());
         assertEquals(4L * 2 * 64 * 4, json.get("kv_bytes_per_token").asLong());
         assertEquals(json.get("parameters").asLong() * 4, json.get("weight_bytes").asLong());
+        assertEquals(json.get("parameters").asLong(), json.get("dtypes").get("F32").asLong());
+        assertEquals(json.get("weight_bytes").asLong(), json.get("dtype_bytes").get("F32").asLong());
     }
 
     @Test

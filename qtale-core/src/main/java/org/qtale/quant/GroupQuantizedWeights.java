@@ -53,10 +53,12 @@ import org.qtale.tensor.VectorOps;
  * then loads a chunk of each row, widens its bytes to 32-bit lanes (one vector of 16 lanes per chunk on 512-bit
  * hardware; narrower vectors take it in parts), shifts and masks out each slot's codes, converts them to float and
  * multiplies them with the slot's 16 activations, each activation vector serving the four rows; at the end of each group
- * the accumulators are scaled into the row totals. Prefill (several tokens) dequantizes four rows into floats and runs
- * them against every token with {@link MatMulTiles}. Layouts the decode kernels do not cover (groups that are not whole
- * chunks, or vectors wider than 16 lanes) take the prefill path, which dequantizes with scalar code when the group size
- * is not a multiple of 16.
+ * the accumulators are scaled into the row totals (groups of whole chunks), or after each group inside a chunk (2 bits
+ * in groups of 32, 3 bits in groups of 32 or 64). The four rows are a quarter of the row range apart, so that the loop
+ * reads four long sequential streams. Prefill (several tokens) dequantizes four rows into floats and runs them against
+ * every token with {@link MatMulTiles}. Layouts the decode kernels do not cover (other group sizes, rows that end in a
+ * partial chunk, vectors wider than 16 lanes) take the prefill path, which dequantizes with scalar code when the group
+ * size is not a multiple of 16.
  */
 public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     /** Columns per slot, and lanes of a chunk. */
@@ -90,6 +92,11 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     private final int slotsPerGroup;
     /** Chunks per group when the decode kernels apply (groups of whole chunks), else 0. */
     private final int chunksPerGroup;
+    /**
+     * Groups per chunk when groups are smaller than a chunk and a kernel exists for them (2 bits in groups of 32, 3
+     * bits in groups of 32 or 64, rows of whole chunks), else 0.
+     */
+    private final int groupsPerChunk;
     private final MemorySegment codes;
     private final short[] scales;
     private final byte[] zeros;
@@ -128,6 +135,9 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         this.slotsPerGroup = LANES_FIT && groupSize % SLOT == 0 ? groupSize / SLOT : 0;
         int chunkColumns = SLOT * codesPerLane;
         this.chunksPerGroup = LANES_FIT && groupSize % chunkColumns == 0 ? groupSize / chunkColumns : 0;
+        boolean split = LANES_FIT && cols % chunkColumns == 0
+                && (bits == 2 && groupSize == 32 || bits == 3 && (groupSize == 32 || groupSize == 64));
+        this.groupsPerChunk = split ? chunkColumns / groupSize : 0;
         this.zeroRowBytes = (groups * bits + 7) / 8;
         if ((long) rows * zeroRowBytes + SLOT > Integer.MAX_VALUE || (long) rows * groups > Integer.MAX_VALUE) {
             throw new QtaleException("A " + rows + "x" + cols + " matrix has too many groups to pack.");
@@ -232,7 +242,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
             }
         }
         float[] sums = null;
-        if (nTokens == 1 && chunksPerGroup > 0) {
+        if (nTokens == 1 && (chunksPerGroup > 0 || groupsPerChunk > 0)) {
             sums = new float[groups];
             for (int g = 0; g < groups; g++) {
                 double sum = 0;
@@ -247,31 +257,64 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
 
     @Override
     public void multiply(LinearInput input, float[] out, int rowStart, int rowEnd) {
-        if (input.nTokens() == 1 && chunksPerGroup > 0) {
+        if (input.nTokens() == 1 && (chunksPerGroup > 0 || groupsPerChunk > 0)) {
             decode(input.split(), input.groupSums(), out, rowStart, rowEnd);
         } else {
             prefill(input.split(), input.nTokens(), out, rowStart, rowEnd);
         }
     }
 
+    /**
+     * Four rows at a time, a quarter of the range apart, so that the kernel reads four long sequential streams (rows
+     * are stored one after the other); the rows left over go last.
+     */
     private void decode(float[] x, float[] sums, float[] out, int rowStart, int rowEnd) {
         float[] lanes = VectorOps.laneScratch();
         float[] rowScales = new float[4 * groups];
         float[] rowZeros = new float[groups];
         float[] zeroTerms = new float[4];
-        for (int r = rowStart; r < rowEnd; r += 4) {
-            int count = Math.min(4, rowEnd - r);
-            for (int i = 0; i < 4; i++) {
-                groupParameters(Math.min(r + i, r + count - 1), rowScales, i * groups, rowZeros);
-                zeroTerms[i] = zeroTerm(rowScales, i * groups, rowZeros, sums, lanes);
+        int quarter = (rowEnd - rowStart) / 4;
+        for (int r = rowStart; r < rowStart + quarter; r++) {
+            decode4(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, x, sums, out, rowScales, rowZeros, zeroTerms,
+                    lanes);
+        }
+        int left = rowStart + 4 * quarter;
+        if (left < rowEnd) {
+            int last = rowEnd - 1;
+            decode4(left, Math.min(left + 1, last), Math.min(left + 2, last), last, rowEnd - left, x, sums, out,
+                    rowScales, rowZeros, zeroTerms, lanes);
+        }
+    }
+
+    /** The first {@code count} of four rows (the others repeat a row and are not stored). */
+    private void decode4(int row0, int row1, int row2, int row3, int count, float[] x, float[] sums, float[] out,
+            float[] rowScales, float[] rowZeros, float[] zeroTerms, float[] lanes) {
+        zeroTerms[0] = groupTerms(row0, sums, rowScales, 0, rowZeros, lanes);
+        zeroTerms[1] = groupTerms(row1, sums, rowScales, groups, rowZeros, lanes);
+        zeroTerms[2] = groupTerms(row2, sums, rowScales, 2 * groups, rowZeros, lanes);
+        zeroTerms[3] = groupTerms(row3, sums, rowScales, 3 * groups, rowZeros, lanes);
+        if (groupsPerChunk == 4) {
+            dot4Bits3Split4(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
+        } else if (groupsPerChunk == 2) {
+            if (bits == 3) {
+                dot4Bits3Split2(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
+            } else {
+                dot4Bits2Split2(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
             }
+        } else {
             switch (bits) {
-                case 4 -> dot4Bits4(r, count, x, rowScales, zeroTerms, out, lanes);
-                case 8 -> dot4Bits8(r, count, x, rowScales, zeroTerms, out, lanes);
-                case 3 -> dot4Bits3(r, count, x, rowScales, zeroTerms, out, lanes);
-                default -> dot4Bits2(r, count, x, rowScales, zeroTerms, out, lanes);
+                case 4 -> dot4Bits4(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
+                case 8 -> dot4Bits8(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
+                case 3 -> dot4Bits3(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
+                default -> dot4Bits2(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
             }
         }
+    }
+
+    /** A row's scales widened into {@code rowScales[at, at + groups)}, and its zero-point term (returned). */
+    private float groupTerms(int row, float[] sums, float[] rowScales, int at, float[] rowZeros, float[] lanes) {
+        groupParameters(row, rowScales, at, rowZeros);
+        return zeroTerm(rowScales, at, rowZeros, sums, lanes);
     }
 
     private void prefill(float[] x, int nTokens, float[] out, int rowStart, int rowEnd) {
@@ -300,7 +343,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final int zeroBase = row * zeroRowBytes;
         int g = 0;
         // the vector loop needs the zero points of LANES groups to start on a byte
-        for (int bound = LANES * bits % 8 == 0 ? groups - LANES : -1; g <= bound; g += LANES) {
+        for (int bound = LANES_FIT && LANES * bits % 8 == 0 ? groups - LANES : -1; g <= bound; g += LANES) {
             // float16 to float for finite values: the magnitude shifted into place and scaled by 2^112 re-biases the
             // exponent and turns subnormal halves into normal floats
             IntVector half = (IntVector) ShortVector.fromArray(HALVES, scales, first + g).convertShape(ZERO_EXTEND_S2I, I, 0);
@@ -343,12 +386,12 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     // call from them would spill every vector register.
 
     /** 4 bits: a chunk is 32 columns, byte j holding column j in its low nibble and column j + 16 in its high one. */
-    private void dot4Bits4(int row, int count, float[] x, float[] rowScales, float[] zeroTerms, float[] out,
-            float[] lanes) {
-        final long base0 = row * rowBytes;
-        final long base1 = Math.min(row + 1, row + count - 1) * rowBytes;
-        final long base2 = Math.min(row + 2, row + count - 1) * rowBytes;
-        final long base3 = Math.min(row + 3, row + count - 1) * rowBytes;
+    private void dot4Bits4(int row0, int row1, int row2, int row3, int count, float[] x, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
@@ -390,16 +433,16 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, row, count, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
     }
 
     /** 8 bits: a chunk is 16 columns, one byte each. */
-    private void dot4Bits8(int row, int count, float[] x, float[] rowScales, float[] zeroTerms, float[] out,
-            float[] lanes) {
-        final long base0 = row * rowBytes;
-        final long base1 = Math.min(row + 1, row + count - 1) * rowBytes;
-        final long base2 = Math.min(row + 2, row + count - 1) * rowBytes;
-        final long base3 = Math.min(row + 3, row + count - 1) * rowBytes;
+    private void dot4Bits8(int row0, int row1, int row2, int row3, int count, float[] x, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
@@ -431,16 +474,16 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, row, count, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
     }
 
     /** 2 bits: a chunk is 64 columns, byte j holding columns j, j + 16, j + 32 and j + 48 at bits 0, 2, 4, 6. */
-    private void dot4Bits2(int row, int count, float[] x, float[] rowScales, float[] zeroTerms, float[] out,
-            float[] lanes) {
-        final long base0 = row * rowBytes;
-        final long base1 = Math.min(row + 1, row + count - 1) * rowBytes;
-        final long base2 = Math.min(row + 2, row + count - 1) * rowBytes;
-        final long base3 = Math.min(row + 3, row + count - 1) * rowBytes;
+    private void dot4Bits2(int row0, int row1, int row2, int row3, int count, float[] x, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
@@ -492,19 +535,19 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, row, count, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
     }
 
     /**
      * 3 bits: a chunk is 128 columns in three byte planes, lane j's 24-bit word holding column j + 16m at bits
      * 3m.
      */
-    private void dot4Bits3(int row, int count, float[] x, float[] rowScales, float[] zeroTerms, float[] out,
-            float[] lanes) {
-        final long base0 = row * rowBytes;
-        final long base1 = Math.min(row + 1, row + count - 1) * rowBytes;
-        final long base2 = Math.min(row + 2, row + count - 1) * rowBytes;
-        final long base3 = Math.min(row + 3, row + count - 1) * rowBytes;
+    private void dot4Bits3(int row0, int row1, int row2, int row3, int count, float[] x, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
@@ -576,21 +619,252 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, row, count, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+    }
+
+    /** Decode at 2 bits in groups of 32 columns: 2 groups per chunk. */
+    private void dot4Bits2Split2(int row0, int row1, int row2, int row3, int count, float[] x,
+            float[] rowScales, float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
+        final int groups = this.groups;
+        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
+        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        for (int chunk = 0; chunk < chunksPerRow; chunk++) {
+            final long offset = chunk * 16L;
+            final int group = chunk * 2;
+            for (int part = 0; part < PARTS; part++) {
+                final int column = chunk * 64 + part * LANES;
+                IntVector w0 = widen(base0 + offset, part);
+                IntVector w1 = widen(base1 + offset, part);
+                IntVector w2 = widen(base2 + offset, part);
+                IntVector w3 = widen(base3 + offset, part);
+                FloatVector acc0, acc1, acc2, acc3;
+                FloatVector x0 = FloatVector.fromArray(F, x, column);
+                acc0 = ((FloatVector) w0.and(3).convert(I2F, 0)).mul(x0);
+                acc1 = ((FloatVector) w1.and(3).convert(I2F, 0)).mul(x0);
+                acc2 = ((FloatVector) w2.and(3).convert(I2F, 0)).mul(x0);
+                acc3 = ((FloatVector) w3.and(3).convert(I2F, 0)).mul(x0);
+                FloatVector x1 = FloatVector.fromArray(F, x, column + 16);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 2).and(3).convert(I2F, 0)).fma(x1, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 2).and(3).convert(I2F, 0)).fma(x1, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 2).and(3).convert(I2F, 0)).fma(x1, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 2).and(3).convert(I2F, 0)).fma(x1, acc3);
+                total0 = acc0.fma(FloatVector.broadcast(F, rowScales[group]), total0);
+                total1 = acc1.fma(FloatVector.broadcast(F, rowScales[groups + group]), total1);
+                total2 = acc2.fma(FloatVector.broadcast(F, rowScales[2 * groups + group]), total2);
+                total3 = acc3.fma(FloatVector.broadcast(F, rowScales[3 * groups + group]), total3);
+                FloatVector x2 = FloatVector.fromArray(F, x, column + 32);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 4).and(3).convert(I2F, 0)).mul(x2);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 4).and(3).convert(I2F, 0)).mul(x2);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 4).and(3).convert(I2F, 0)).mul(x2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 4).and(3).convert(I2F, 0)).mul(x2);
+                FloatVector x3 = FloatVector.fromArray(F, x, column + 48);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 6).convert(I2F, 0)).fma(x3, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 6).convert(I2F, 0)).fma(x3, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 6).convert(I2F, 0)).fma(x3, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 6).convert(I2F, 0)).fma(x3, acc3);
+                total0 = acc0.fma(FloatVector.broadcast(F, rowScales[group + 1]), total0);
+                total1 = acc1.fma(FloatVector.broadcast(F, rowScales[groups + group + 1]), total1);
+                total2 = acc2.fma(FloatVector.broadcast(F, rowScales[2 * groups + group + 1]), total2);
+                total3 = acc3.fma(FloatVector.broadcast(F, rowScales[3 * groups + group + 1]), total3);
+            }
+        }
+        total0.intoArray(lanes, 0);
+        float result0 = VectorOps.sumLanes(lanes);
+        total1.intoArray(lanes, 0);
+        float result1 = VectorOps.sumLanes(lanes);
+        total2.intoArray(lanes, 0);
+        float result2 = VectorOps.sumLanes(lanes);
+        total3.intoArray(lanes, 0);
+        float result3 = VectorOps.sumLanes(lanes);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+    }
+
+    /** Decode at 3 bits in groups of 64 columns: 2 groups per chunk. */
+    private void dot4Bits3Split2(int row0, int row1, int row2, int row3, int count, float[] x,
+            float[] rowScales, float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
+        final int groups = this.groups;
+        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
+        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        for (int chunk = 0; chunk < chunksPerRow; chunk++) {
+            final long offset = chunk * 48L;
+            final int group = chunk * 2;
+            for (int part = 0; part < PARTS; part++) {
+                final int column = chunk * 128 + part * LANES;
+                IntVector w0 = laneWords(base0 + offset, part);
+                IntVector w1 = laneWords(base1 + offset, part);
+                IntVector w2 = laneWords(base2 + offset, part);
+                IntVector w3 = laneWords(base3 + offset, part);
+                FloatVector acc0, acc1, acc2, acc3;
+                FloatVector x0 = FloatVector.fromArray(F, x, column);
+                acc0 = ((FloatVector) w0.and(7).convert(I2F, 0)).mul(x0);
+                acc1 = ((FloatVector) w1.and(7).convert(I2F, 0)).mul(x0);
+                acc2 = ((FloatVector) w2.and(7).convert(I2F, 0)).mul(x0);
+                acc3 = ((FloatVector) w3.and(7).convert(I2F, 0)).mul(x0);
+                FloatVector x1 = FloatVector.fromArray(F, x, column + 16);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 3).and(7).convert(I2F, 0)).fma(x1, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 3).and(7).convert(I2F, 0)).fma(x1, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 3).and(7).convert(I2F, 0)).fma(x1, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 3).and(7).convert(I2F, 0)).fma(x1, acc3);
+                FloatVector x2 = FloatVector.fromArray(F, x, column + 32);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 6).and(7).convert(I2F, 0)).fma(x2, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 6).and(7).convert(I2F, 0)).fma(x2, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 6).and(7).convert(I2F, 0)).fma(x2, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 6).and(7).convert(I2F, 0)).fma(x2, acc3);
+                FloatVector x3 = FloatVector.fromArray(F, x, column + 48);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 9).and(7).convert(I2F, 0)).fma(x3, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 9).and(7).convert(I2F, 0)).fma(x3, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 9).and(7).convert(I2F, 0)).fma(x3, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 9).and(7).convert(I2F, 0)).fma(x3, acc3);
+                total0 = acc0.fma(FloatVector.broadcast(F, rowScales[group]), total0);
+                total1 = acc1.fma(FloatVector.broadcast(F, rowScales[groups + group]), total1);
+                total2 = acc2.fma(FloatVector.broadcast(F, rowScales[2 * groups + group]), total2);
+                total3 = acc3.fma(FloatVector.broadcast(F, rowScales[3 * groups + group]), total3);
+                FloatVector x4 = FloatVector.fromArray(F, x, column + 64);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 12).and(7).convert(I2F, 0)).mul(x4);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 12).and(7).convert(I2F, 0)).mul(x4);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 12).and(7).convert(I2F, 0)).mul(x4);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 12).and(7).convert(I2F, 0)).mul(x4);
+                FloatVector x5 = FloatVector.fromArray(F, x, column + 80);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 15).and(7).convert(I2F, 0)).fma(x5, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 15).and(7).convert(I2F, 0)).fma(x5, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 15).and(7).convert(I2F, 0)).fma(x5, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 15).and(7).convert(I2F, 0)).fma(x5, acc3);
+                FloatVector x6 = FloatVector.fromArray(F, x, column + 96);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 18).and(7).convert(I2F, 0)).fma(x6, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 18).and(7).convert(I2F, 0)).fma(x6, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 18).and(7).convert(I2F, 0)).fma(x6, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 18).and(7).convert(I2F, 0)).fma(x6, acc3);
+                FloatVector x7 = FloatVector.fromArray(F, x, column + 112);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 21).convert(I2F, 0)).fma(x7, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 21).convert(I2F, 0)).fma(x7, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 21).convert(I2F, 0)).fma(x7, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 21).convert(I2F, 0)).fma(x7, acc3);
+                total0 = acc0.fma(FloatVector.broadcast(F, rowScales[group + 1]), total0);
+                total1 = acc1.fma(FloatVector.broadcast(F, rowScales[groups + group + 1]), total1);
+                total2 = acc2.fma(FloatVector.broadcast(F, rowScales[2 * groups + group + 1]), total2);
+                total3 = acc3.fma(FloatVector.broadcast(F, rowScales[3 * groups + group + 1]), total3);
+            }
+        }
+        total0.intoArray(lanes, 0);
+        float result0 = VectorOps.sumLanes(lanes);
+        total1.intoArray(lanes, 0);
+        float result1 = VectorOps.sumLanes(lanes);
+        total2.intoArray(lanes, 0);
+        float result2 = VectorOps.sumLanes(lanes);
+        total3.intoArray(lanes, 0);
+        float result3 = VectorOps.sumLanes(lanes);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+    }
+
+    /** Decode at 3 bits in groups of 32 columns: 4 groups per chunk. */
+    private void dot4Bits3Split4(int row0, int row1, int row2, int row3, int count, float[] x,
+            float[] rowScales, float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
+        final int groups = this.groups;
+        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
+        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        for (int chunk = 0; chunk < chunksPerRow; chunk++) {
+            final long offset = chunk * 48L;
+            final int group = chunk * 4;
+            for (int part = 0; part < PARTS; part++) {
+                final int column = chunk * 128 + part * LANES;
+                IntVector w0 = laneWords(base0 + offset, part);
+                IntVector w1 = laneWords(base1 + offset, part);
+                IntVector w2 = laneWords(base2 + offset, part);
+                IntVector w3 = laneWords(base3 + offset, part);
+                FloatVector acc0, acc1, acc2, acc3;
+                FloatVector x0 = FloatVector.fromArray(F, x, column);
+                acc0 = ((FloatVector) w0.and(7).convert(I2F, 0)).mul(x0);
+                acc1 = ((FloatVector) w1.and(7).convert(I2F, 0)).mul(x0);
+                acc2 = ((FloatVector) w2.and(7).convert(I2F, 0)).mul(x0);
+                acc3 = ((FloatVector) w3.and(7).convert(I2F, 0)).mul(x0);
+                FloatVector x1 = FloatVector.fromArray(F, x, column + 16);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 3).and(7).convert(I2F, 0)).fma(x1, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 3).and(7).convert(I2F, 0)).fma(x1, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 3).and(7).convert(I2F, 0)).fma(x1, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 3).and(7).convert(I2F, 0)).fma(x1, acc3);
+                total0 = acc0.fma(FloatVector.broadcast(F, rowScales[group]), total0);
+                total1 = acc1.fma(FloatVector.broadcast(F, rowScales[groups + group]), total1);
+                total2 = acc2.fma(FloatVector.broadcast(F, rowScales[2 * groups + group]), total2);
+                total3 = acc3.fma(FloatVector.broadcast(F, rowScales[3 * groups + group]), total3);
+                FloatVector x2 = FloatVector.fromArray(F, x, column + 32);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 6).and(7).convert(I2F, 0)).mul(x2);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 6).and(7).convert(I2F, 0)).mul(x2);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 6).and(7).convert(I2F, 0)).mul(x2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 6).and(7).convert(I2F, 0)).mul(x2);
+                FloatVector x3 = FloatVector.fromArray(F, x, column + 48);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 9).and(7).convert(I2F, 0)).fma(x3, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 9).and(7).convert(I2F, 0)).fma(x3, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 9).and(7).convert(I2F, 0)).fma(x3, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 9).and(7).convert(I2F, 0)).fma(x3, acc3);
+                total0 = acc0.fma(FloatVector.broadcast(F, rowScales[group + 1]), total0);
+                total1 = acc1.fma(FloatVector.broadcast(F, rowScales[groups + group + 1]), total1);
+                total2 = acc2.fma(FloatVector.broadcast(F, rowScales[2 * groups + group + 1]), total2);
+                total3 = acc3.fma(FloatVector.broadcast(F, rowScales[3 * groups + group + 1]), total3);
+                FloatVector x4 = FloatVector.fromArray(F, x, column + 64);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 12).and(7).convert(I2F, 0)).mul(x4);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 12).and(7).convert(I2F, 0)).mul(x4);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 12).and(7).convert(I2F, 0)).mul(x4);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 12).and(7).convert(I2F, 0)).mul(x4);
+                FloatVector x5 = FloatVector.fromArray(F, x, column + 80);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 15).and(7).convert(I2F, 0)).fma(x5, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 15).and(7).convert(I2F, 0)).fma(x5, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 15).and(7).convert(I2F, 0)).fma(x5, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 15).and(7).convert(I2F, 0)).fma(x5, acc3);
+                total0 = acc0.fma(FloatVector.broadcast(F, rowScales[group + 2]), total0);
+                total1 = acc1.fma(FloatVector.broadcast(F, rowScales[groups + group + 2]), total1);
+                total2 = acc2.fma(FloatVector.broadcast(F, rowScales[2 * groups + group + 2]), total2);
+                total3 = acc3.fma(FloatVector.broadcast(F, rowScales[3 * groups + group + 2]), total3);
+                FloatVector x6 = FloatVector.fromArray(F, x, column + 96);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 18).and(7).convert(I2F, 0)).mul(x6);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 18).and(7).convert(I2F, 0)).mul(x6);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 18).and(7).convert(I2F, 0)).mul(x6);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 18).and(7).convert(I2F, 0)).mul(x6);
+                FloatVector x7 = FloatVector.fromArray(F, x, column + 112);
+                acc0 = ((FloatVector) w0.lanewise(LSHR, 21).convert(I2F, 0)).fma(x7, acc0);
+                acc1 = ((FloatVector) w1.lanewise(LSHR, 21).convert(I2F, 0)).fma(x7, acc1);
+                acc2 = ((FloatVector) w2.lanewise(LSHR, 21).convert(I2F, 0)).fma(x7, acc2);
+                acc3 = ((FloatVector) w3.lanewise(LSHR, 21).convert(I2F, 0)).fma(x7, acc3);
+                total0 = acc0.fma(FloatVector.broadcast(F, rowScales[group + 3]), total0);
+                total1 = acc1.fma(FloatVector.broadcast(F, rowScales[groups + group + 3]), total1);
+                total2 = acc2.fma(FloatVector.broadcast(F, rowScales[2 * groups + group + 3]), total2);
+                total3 = acc3.fma(FloatVector.broadcast(F, rowScales[3 * groups + group + 3]), total3);
+            }
+        }
+        total0.intoArray(lanes, 0);
+        float result0 = VectorOps.sumLanes(lanes);
+        total1.intoArray(lanes, 0);
+        float result1 = VectorOps.sumLanes(lanes);
+        total2.intoArray(lanes, 0);
+        float result2 = VectorOps.sumLanes(lanes);
+        total3.intoArray(lanes, 0);
+        float result3 = VectorOps.sumLanes(lanes);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
     }
 
     /** Stores the first {@code count} of four row products, each less its zero-point term. */
-    private static void store(float[] out, int row, int count, float[] zeroTerms, float result0, float result1,
-            float result2, float result3) {
-        out[row] = result0 - zeroTerms[0];
+    private static void store(float[] out, int count, int row0, int row1, int row2, int row3, float[] zeroTerms,
+            float result0, float result1, float result2, float result3) {
+        out[row0] = result0 - zeroTerms[0];
         if (count > 1) {
-            out[row + 1] = result1 - zeroTerms[1];
+            out[row1] = result1 - zeroTerms[1];
         }
         if (count > 2) {
-            out[row + 2] = result2 - zeroTerms[2];
+            out[row2] = result2 - zeroTerms[2];
         }
         if (count > 3) {
-            out[row + 3] = result3 - zeroTerms[3];
+            out[row3] = result3 - zeroTerms[3];
         }
     }
 
@@ -618,6 +892,18 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
      */
     private void dequantizeRow(int row, float[] dst, int offset, float[] rowScales, float[] rowZeros) {
         groupParameters(row, rowScales, 0, rowZeros);
+        if (groupsPerChunk == 4) {
+            dequantizeBits3Split4(row, dst, offset, rowScales, rowZeros);
+            return;
+        }
+        if (groupsPerChunk == 2) {
+            if (bits == 3) {
+                dequantizeBits3Split2(row, dst, offset, rowScales, rowZeros);
+            } else {
+                dequantizeBits2Split2(row, dst, offset, rowScales, rowZeros);
+            }
+            return;
+        }
         if (chunksPerGroup > 0) {
             switch (bits) {
                 case 2 -> dequantizeBits2(row, dst, offset, rowScales, rowZeros);
@@ -743,6 +1029,78 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
                     int column = offset + chunk * 16 + part * LANES;
                     ((FloatVector) w.convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column);
                 }
+            }
+        }
+    }
+
+    /** {@link #dequantizeRow} at 2 bits in groups of 32 columns. */
+    private void dequantizeBits2Split2(int row, float[] dst, int offset, float[] rowScales, float[] rowZeros) {
+        final long base = row * rowBytes;
+        for (int chunk = 0; chunk < chunksPerRow; chunk++) {
+            final int group = chunk * 2;
+            for (int part = 0; part < PARTS; part++) {
+                IntVector w = widen(base + chunk * 16L, part);
+                int column = offset + chunk * 64 + part * LANES;
+                FloatVector scale = FloatVector.broadcast(F, rowScales[group]);
+                FloatVector zero = FloatVector.broadcast(F, rowZeros[group]);
+                ((FloatVector) w.and(3).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column);
+                ((FloatVector) w.lanewise(LSHR, 2).and(3).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 16);
+                scale = FloatVector.broadcast(F, rowScales[group + 1]);
+                zero = FloatVector.broadcast(F, rowZeros[group + 1]);
+                ((FloatVector) w.lanewise(LSHR, 4).and(3).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 32);
+                ((FloatVector) w.lanewise(LSHR, 6).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 48);
+            }
+        }
+    }
+
+    /** {@link #dequantizeRow} at 3 bits in groups of 64 columns. */
+    private void dequantizeBits3Split2(int row, float[] dst, int offset, float[] rowScales, float[] rowZeros) {
+        final long base = row * rowBytes;
+        for (int chunk = 0; chunk < chunksPerRow; chunk++) {
+            final int group = chunk * 2;
+            for (int part = 0; part < PARTS; part++) {
+                IntVector w = laneWords(base + chunk * 48L, part);
+                int column = offset + chunk * 128 + part * LANES;
+                FloatVector scale = FloatVector.broadcast(F, rowScales[group]);
+                FloatVector zero = FloatVector.broadcast(F, rowZeros[group]);
+                ((FloatVector) w.and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column);
+                ((FloatVector) w.lanewise(LSHR, 3).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 16);
+                ((FloatVector) w.lanewise(LSHR, 6).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 32);
+                ((FloatVector) w.lanewise(LSHR, 9).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 48);
+                scale = FloatVector.broadcast(F, rowScales[group + 1]);
+                zero = FloatVector.broadcast(F, rowZeros[group + 1]);
+                ((FloatVector) w.lanewise(LSHR, 12).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 64);
+                ((FloatVector) w.lanewise(LSHR, 15).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 80);
+                ((FloatVector) w.lanewise(LSHR, 18).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 96);
+                ((FloatVector) w.lanewise(LSHR, 21).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 112);
+            }
+        }
+    }
+
+    /** {@link #dequantizeRow} at 3 bits in groups of 32 columns. */
+    private void dequantizeBits3Split4(int row, float[] dst, int offset, float[] rowScales, float[] rowZeros) {
+        final long base = row * rowBytes;
+        for (int chunk = 0; chunk < chunksPerRow; chunk++) {
+            final int group = chunk * 4;
+            for (int part = 0; part < PARTS; part++) {
+                IntVector w = laneWords(base + chunk * 48L, part);
+                int column = offset + chunk * 128 + part * LANES;
+                FloatVector scale = FloatVector.broadcast(F, rowScales[group]);
+                FloatVector zero = FloatVector.broadcast(F, rowZeros[group]);
+                ((FloatVector) w.and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column);
+                ((FloatVector) w.lanewise(LSHR, 3).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 16);
+                scale = FloatVector.broadcast(F, rowScales[group + 1]);
+                zero = FloatVector.broadcast(F, rowZeros[group + 1]);
+                ((FloatVector) w.lanewise(LSHR, 6).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 32);
+                ((FloatVector) w.lanewise(LSHR, 9).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 48);
+                scale = FloatVector.broadcast(F, rowScales[group + 2]);
+                zero = FloatVector.broadcast(F, rowZeros[group + 2]);
+                ((FloatVector) w.lanewise(LSHR, 12).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 64);
+                ((FloatVector) w.lanewise(LSHR, 15).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 80);
+                scale = FloatVector.broadcast(F, rowScales[group + 3]);
+                zero = FloatVector.broadcast(F, rowZeros[group + 3]);
+                ((FloatVector) w.lanewise(LSHR, 18).and(7).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 96);
+                ((FloatVector) w.lanewise(LSHR, 21).convert(I2F, 0)).sub(zero).mul(scale).intoArray(dst, column + 112);
             }
         }
     }
