@@ -4,6 +4,7 @@ import org.qtale.adaptive.ExecutionPolicy;
 import org.qtale.model.InferenceState;
 import org.qtale.model.LlamaModel;
 import org.qtale.tensor.Parallel;
+import org.qtale.train.nn.CrossEntropyOp;
 import org.qtale.train.pretrain.TokenDataset;
 
 /**
@@ -37,22 +38,10 @@ public final class Perplexity {
             state.setPolicy(ExecutionPolicy.dense());
             model.forwardAll(state, tokens, 0, length, logits);
             for (int i = 0; i < length; i++) {
-                total += crossEntropy(logits, i * vocab, vocab, targets[i]);
+                total += CrossEntropyOp.exactLoss(logits, i * vocab, vocab, targets[i]);
                 predicted++;
             }
         }
         return new Result(predicted == 0 ? Double.NaN : total / predicted, predicted, windows, length);
-    }
-
-    private static double crossEntropy(float[] logits, int offset, int vocab, int target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) {
-            max = Math.max(max, logits[offset + v]);
-        }
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) {
-            sum += Math.exp(logits[offset + v] - max);
-        }
-        return Math.log(sum) + max - logits[offset + target];
     }
 }
