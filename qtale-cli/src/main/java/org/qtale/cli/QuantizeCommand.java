@@ -76,7 +76,7 @@ final class QuantizeCommand implements Callable<Integer> {
                 calib, calibSamples, calibLen, seed, out, overwrite, threads.count(), evalWindows);
         PrintWriter err = cl.getErr();
         QuantizeJob.Outcome outcome;
-        try (TrainCommand.LazyProgress progress = new TrainCommand.LazyProgress("quantize", err)) {
+        try (LazyProgress progress = new LazyProgress("quantize", err)) {
             outcome = QuantizeJob.run(request, new QuantizeJob.Reporter() {
                 @Override
                 public void log(String line) {
