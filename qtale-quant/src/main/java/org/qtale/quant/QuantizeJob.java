@@ -74,19 +74,24 @@ public final class QuantizeJob {
     public static Outcome run(Request request, Reporter reporter) {
         Path out = request.out().toAbsolutePath().normalize();
         OutputDirectory.check(out, request.overwrite());
-        if (request.bits() < 2 || request.bits() > 8) {
-            throw new QtaleException("--bits must be between 2 and 8, got " + request.bits() + ".");
+        if (!GptqLayout.supportsBits(request.bits())) {
+            throw new QtaleException("--bits must be 2, 3, 4 or 8, got " + request.bits() + ".");
         }
         long begin = System.nanoTime();
         try (LlamaModel model = ModelLoader.loadModel(request.model()); Parallel parallel = new Parallel(request.threads())) {
             LlamaConfig config = model.config();
             checkGroups(config, request.groupSize());
+            checkLayout(config, request);
             Tokenizer tokenizer = TokenizerFiles.open(request.model(), null, config.vocabSize());
             int length = Math.min(request.calibLength(), config.contextLength());
             CalibrationSet calibration = CalibrationSet.load(request.calibration(), tokenizer, request.calibSamples(),
                     length, request.seed());
             reporter.log(String.format(Locale.ROOT, "calibration: %d windows of %d tokens from %s", request.calibSamples(),
                     length, calibration.spec()));
+            if (request.evalWindows() > 0 && calibration.stream().heldOutWindows(length, 1) == 0) {
+                throw new QtaleException("The held-out part of " + calibration.spec() + " is shorter than one window of "
+                        + length + " tokens; pass --eval-windows 0 or a longer calibration text.");
+            }
             Perplexity.Result before = request.evalWindows() > 0
                     ? Perplexity.heldOut(model, calibration.stream(), length, request.evalWindows(), parallel) : null;
             LayerwiseQuantization.LayerMethod method = QuantizationMethods.of(request.method(), request.bits(),
@@ -105,10 +110,33 @@ public final class QuantizeJob {
                     after = Perplexity.heldOut(q, calibration.stream(), length, request.evalWindows(), parallel);
                 }
             }
-            QuantizedCheckpoint.write(request, model, layers, out);
+            QuantizedCheckpoint.write(request, model, layers, out, reporter::log);
             return new Outcome(config, request, length, (System.nanoTime() - begin) / 1e9, model.weights().byteSize(),
                     quantized.byteSize(), before, after, reports, out);
         }
+    }
+
+    /**
+     * The packed checkpoint layouts need whole 32-bit words: GPTQ packs inputs and outputs in multiples of
+     * {@code 32 / gcd(32, bits)}, AWQ's GEMM layout outputs in multiples of 8. Checked before any work.
+     */
+    private static void checkLayout(LlamaConfig config, Request request) {
+        int multiple = 32 / gcd(32, request.bits());
+        boolean awq = request.method() == Method.AWQ && request.bits() == 4;
+        int[][] shapes = {{config.qDim(), config.dim()}, {config.kvDim(), config.dim()}, {config.dim(), config.qDim()},
+            {config.hiddenDim(), config.dim()}, {config.dim(), config.hiddenDim()}};
+        for (int[] shape : shapes) {
+            boolean fits = awq ? shape[0] % 8 == 0 : shape[0] % multiple == 0 && shape[1] % multiple == 0;
+            if (!fits) {
+                throw new QtaleException("A " + shape[0] + "x" + shape[1] + " projection cannot be stored in the "
+                        + (awq ? "AWQ" : "GPTQ") + " layout at " + request.bits() + " bits, which packs "
+                        + (awq ? "outputs in multiples of 8" : "rows and columns in multiples of " + multiple) + ".");
+            }
+        }
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     private static void checkGroups(LlamaConfig config, int groupSize) {

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.qtale.QtaleException;
+import java.util.function.Consumer;
 import org.qtale.adaptive.RouterSet;
 import org.qtale.format.HfCheckpointWriter;
 import org.qtale.format.RotaryLayout;
@@ -42,25 +42,31 @@ public final class QuantizedCheckpoint {
      * The quantization block for {@code config.json}: AWQ's GEMM layout for AWQ at 4 bits, else GPTQ's (format v1,
      * whose zero − 1 convention cannot hold a zero point of 0; then GPTQModel's v2, which stores zeros as they are).
      */
-    static QuantizationConfig config(QuantizeJob.Request request, Map<String, QuantizedMatrix> linears) {
+    static QuantizationConfig config(QuantizeJob.Request request, Map<String, QuantizedMatrix> linears,
+            Consumer<String> log) {
         if (request.method() == QuantizeJob.Method.AWQ && request.bits() == 4) {
             return QuantizationConfig.Awq.of(request.groupSize());
         }
         QuantizationConfig.Gptq v1 = QuantizationConfig.Gptq.of(request.bits(), request.groupSize(), false, false);
-        try {
-            linears.forEach((name, m) -> GptqLayout.V1.check(m, name));
-            return v1;
-        } catch (QtaleException zeroPointZero) {
-            return new QuantizationConfig.Gptq(v1.bits(), v1.groupSize(), false, false, false, v1.dampPercent(), true,
-                    GptqLayout.V2, null, "model");
+        for (Map.Entry<String, QuantizedMatrix> e : linears.entrySet()) {
+            for (byte zero : e.getValue().zeros()) {
+                if (zero == 0) {
+                    log.accept(e.getKey() + " has a zero point of 0, which AutoGPTQ's format (zero − 1) cannot store; "
+                            + "writing GPTQModel's gptq_v2 format, which AutoGPTQ does not read");
+                    return new QuantizationConfig.Gptq(v1.bits(), v1.groupSize(), false, false, false, v1.dampPercent(),
+                            true, GptqLayout.V2, null, "model");
+                }
+            }
         }
+        return v1;
     }
 
     /**
      * Writes the quantized model: packed projections, the rest (embedding, norms with any AWQ scales folded in, the
      * output head, routers) in the source's float format, {@code quantization_config}, and the tokenizer; atomically.
      */
-    static void write(QuantizeJob.Request request, LlamaModel model, List<QuantizedLayer> layers, Path out) {
+    static void write(QuantizeJob.Request request, LlamaModel model, List<QuantizedLayer> layers, Path out,
+            Consumer<String> log) {
         LlamaConfig config = model.config();
         LlamaWeights original = model.weights();
         Map<String, QuantizedMatrix> linears = new LinkedHashMap<>();
@@ -85,7 +91,7 @@ public final class QuantizedCheckpoint {
         if (model.routers() != null) {
             options = options.withExtraTensors(model.routers().tensors()).withExtraConfig(model.routers().configBlock());
         }
-        HfCheckpointWriter.Options quantized = QuantizedTensors.addTo(options, linears, config(request, linears));
+        HfCheckpointWriter.Options quantized = QuantizedTensors.addTo(options, linears, config(request, linears, log));
         OutputDirectory.write(out, request.overwrite(), dir -> {
             HfCheckpointWriter.write(config, withNorms, dir, quantized);
             OutputDirectory.copyTokenizer(request.model(), TokenizerFiles.open(request.model(), null, config.vocabSize()), dir);

@@ -87,7 +87,7 @@ class QuantizeJobTest {
                         QuantizationMethods.of(QuantizeJob.Method.RTN, 4, 32), parallel, (l, n, r, s) -> { });
                 QuantizeJob.Request request = new QuantizeJob.Request(base, QuantizeJob.Method.RTN, 4, 32, CALIB, 4, 64, 0,
                         out, false, 2, 0);
-                QuantizedCheckpoint.write(request, interleaved, layers, out);
+                QuantizedCheckpoint.write(request, interleaved, layers, out, line -> { });
                 try (LlamaModel inMemory = new LlamaModel(hf.config(), QuantizedCheckpoint.weights(interleaved.weights(),
                         layers), null); LlamaModel loaded = HfCheckpoint.load(out)) {
                     double expected = Perplexity.heldOut(inMemory, calibration.stream(), 64, 4, parallel).loss();
@@ -113,5 +113,14 @@ class QuantizeJobTest {
         }));
         assertTrue(e.getMessage().contains("group"), e.getMessage());
         assertTrue(!Files.exists(dir.resolve("never")));
+    }
+
+    @org.junit.jupiter.api.Test
+    void unsupportedBitsAreRefusedBeforeAnyWork() {
+        QuantizeJob.Request request = new QuantizeJob.Request(base, QuantizeJob.Method.GPTQ, 5, 32, CALIB, 2, 16, 0,
+                dir.resolve("never5"), false, 1, 0);
+        QtaleException e = assertThrows(QtaleException.class, () -> QuantizeJob.run(request, new QuantizeJob.Reporter() {
+        }));
+        assertEquals("--bits must be 2, 3, 4 or 8, got 5.", e.getMessage());
     }
 }

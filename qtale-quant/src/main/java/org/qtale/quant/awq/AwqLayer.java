@@ -73,8 +73,9 @@ public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
 
         // o behind v, when the shapes allow it
         if (layer.wv.rows == layer.wo.cols && layer.wv.cols == layer.wo.rows) {
-            float[] oReference = project(layer.wo, oIn, n);
-            Search vo = search(oIn, n, List.of(layer.wo), candidate -> project(candidate.get(0), oIn, n), oReference);
+            float[] oReference = pass.project(layer.wo.weights(), oIn);
+            Search vo = search(oIn, n, List.of(layer.wo), candidate -> pass.project(candidate.get(0).weights(), oIn),
+                    oReference);
             layer.wv.unscaleRows(vo.scales);
             layer.wo.scaleColumns(vo.scales);
             divideColumns(oIn, n, vo.scales);
@@ -90,8 +91,8 @@ public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
         chosen.add("gate/up α " + gateUp.alpha);
 
         // down behind up
-        float[] downReference = project(layer.down, downIn, n);
-        Search upDown = search(downIn, n, List.of(layer.down), candidate -> project(candidate.get(0), downIn, n),
+        float[] downReference = pass.project(layer.down.weights(), downIn);
+        Search upDown = search(downIn, n, List.of(layer.down), candidate -> pass.project(candidate.get(0).weights(), downIn),
                 downReference);
         layer.up.unscaleRows(upDown.scales);
         layer.down.scaleColumns(upDown.scales);
@@ -228,20 +229,6 @@ public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
                 x[t * cols + c] /= s[c];
             }
         }
-    }
-
-    private static float[] project(FloatLayer.Matrix w, float[] x, int n) {
-        float[] y = new float[n * w.rows];
-        for (int t = 0; t < n; t++) {
-            for (int r = 0; r < w.rows; r++) {
-                double sum = 0;
-                for (int c = 0; c < w.cols; c++) {
-                    sum += (double) w.values[r * w.cols + c] * x[t * w.cols + c];
-                }
-                y[t * w.rows + r] = (float) sum;
-            }
-        }
-        return y;
     }
 
     private static double meanSquaredDifference(float[] a, float[] b) {

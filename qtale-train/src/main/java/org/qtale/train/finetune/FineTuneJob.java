@@ -106,8 +106,12 @@ public final class FineTuneJob {
         try (LlamaModel original = ModelLoader.loadModel(request.model()); Parallel parallel = new Parallel(request.threads())) {
             LlamaConfig config = original.config();
             Tokenizer tokenizer = TokenizerFiles.open(request.model(), null, config.vocabSize());
-            FineTuneSettings settings = request.settings();
-            int maxTokens = Math.min(settings.maxTokens(), config.contextLength());
+            FineTuneSettings requested = request.settings();
+            int maxTokens = Math.min(requested.maxTokens(), config.contextLength());
+            FineTuneSettings settings = new FineTuneSettings(requested.targetRatio(), requested.rateWeight(),
+                    requested.entropyWeight(), requested.loraRank(), requested.loraDropout(), requested.epochs(),
+                    requested.learningRate(), requested.warmupEpochs(), requested.batch(), maxTokens,
+                    requested.weightDecay(), requested.seed());
             FineTuneData data = FineTuneData.load(request.data(), tokenizer, maxTokens);
             reporter.log(String.format("data %s: %,d training and %,d held-out examples%s", data.spec(),
                     data.train().size(), data.heldOut().size(),
@@ -117,7 +121,9 @@ public final class FineTuneJob {
                     : RouterParameters.initialize(config, routerConfig(request, config), settings.seed());
             if (original.routers() != null) {
                 reporter.log("continuing from the model's routers (layers " + routers.config().startLayer() + " to "
-                        + (config.nLayers() - 1) + ")");
+                        + (config.nLayers() - 1) + ", width " + routers.config().width() + ", "
+                        + routers.config().reservedTokens() + " reserved tokens); --start-layer, --router-width and "
+                        + "--reserved-tokens apply to new routers only");
             }
             if (settings.loraRank() > 0) {
                 params.addLora(List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight"),

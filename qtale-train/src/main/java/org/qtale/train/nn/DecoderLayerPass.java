@@ -127,6 +127,13 @@ public final class DecoderLayerPass {
         return projected;
     }
 
+    /** {@code x · Wᵀ} for this pass's tokens, on its threads (a new array). */
+    public float[] project(org.qtale.tensor.LinearWeights w, float[] x) {
+        float[] y = new float[n * w.rows()];
+        w.apply(parallel, x, n, y);
+        return y;
+    }
+
     private void offer(InputSink sink, Inputs group, float[] input, int width) {
         if (sink != null) {
             sink.accept(group, input, n, width);

@@ -30,6 +30,8 @@ public final class TrainingModel {
     private float loraDropout;
     private Activations acts;
     private static final int RECENT_SHAPES = 12;
+    /** Floats the cached activation sets other than the current one may hold together (1 GiB). */
+    private static final long CACHE_FLOATS = 1L << 28;
     private final java.util.ArrayDeque<Activations> recentShapes = new java.util.ArrayDeque<>();
 
     public TrainingModel(LlamaParameters params, Parallel parallel) {
@@ -492,13 +494,21 @@ public final class TrainingModel {
         return p.trainable() ? p.grad() : null;
     }
 
+    private long cachedFloats() {
+        long total = 0;
+        for (Activations c : recentShapes) {
+            total += Activations.floats(config, routers, c.batch, c.seqLen);
+        }
+        return total;
+    }
+
     private Activations activations(int batch, int seqLen) {
         if (seqLen > config.contextLength()) {
             throw new IllegalArgumentException("Sequences of " + seqLen + " tokens exceed the context of "
                     + config.contextLength() + ".");
         }
         if (acts == null || acts.batch != batch || acts.seqLen != seqLen) {
-            // a few shapes stay allocated: fine-tuning batches are padded to a handful of lengths
+            // a few shapes stay allocated (fine-tuning pads batches to a handful of lengths), within a memory budget
             Activations cached = null;
             for (Activations c : recentShapes) {
                 if (c.batch == batch && c.seqLen == seqLen) {
@@ -506,10 +516,12 @@ public final class TrainingModel {
                 }
             }
             if (cached == null) {
-                if (recentShapes.size() == RECENT_SHAPES) {
+                acts = null;
+                long needed = Activations.floats(config, routers, batch, seqLen);
+                while (!recentShapes.isEmpty() && (recentShapes.size() >= RECENT_SHAPES
+                        || cachedFloats() + needed > CACHE_FLOATS)) {
                     recentShapes.removeFirst();
                 }
-                acts = null; // let old buffers go before allocating new ones
                 cached = new Activations(config, routers, batch, seqLen);
             } else {
                 recentShapes.remove(cached);
@@ -614,6 +626,18 @@ public final class TrainingModel {
         /** The {@code A x} rows of the adapter on {@code weight}. */
         float[] loraHidden(Param weight, int rank) {
             return loraHidden.computeIfAbsent(weight, w -> new float[n * rank]);
+        }
+
+        /** About how many floats an activation set of this shape holds (the large arrays). */
+        static long floats(LlamaConfig c, RouterParameters routers, int batch, int seqLen) {
+            long n = (long) batch * seqLen;
+            long perLayer = n * (4L * c.dim() + 3L * c.qDim() + 2L * c.kvDim() + 3L * c.hiddenDim())
+                    + (long) batch * c.nHeads() * seqLen * seqLen;
+            if (routers != null) {
+                perLayer += n * (c.dim() + 3L * routers.config().width());
+            }
+            return c.nLayers() * perLayer + (c.nLayers() + 1) * n * c.dim()
+                    + 2 * n * c.vocabSize() + n * (6L * c.dim() + 3L * c.hiddenDim() + 4L * c.qDim());
         }
 
         Activations(LlamaConfig c, RouterParameters routers, int batch, int seqLen) {
