@@ -287,6 +287,7 @@ public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
                 }
             }
         }
+        w.changed();
     }
 
     private static double dot(float[] w, float[] x, int xOffset, int length) {

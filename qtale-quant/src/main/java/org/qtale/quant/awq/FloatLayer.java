@@ -24,6 +24,8 @@ final class FloatLayer {
         final int rows;
         final int cols;
         final float[] values;
+        /** The engine's copy of {@link #values}, made on first use and dropped when they change. */
+        private F32Weights engineCopy;
 
         Matrix(int rows, int cols, float[] values) {
             this.rows = rows;
@@ -45,6 +47,7 @@ final class FloatLayer {
 
         /** {@code W[:, c] *= s[c]}. */
         void scaleColumns(float[] s) {
+            engineCopy = null;
             for (int r = 0; r < rows; r++) {
                 for (int c = 0; c < cols; c++) {
                     values[r * cols + c] *= s[c];
@@ -54,6 +57,7 @@ final class FloatLayer {
 
         /** {@code W[:, c] /= s[c]}. */
         void unscaleColumns(float[] s) {
+            engineCopy = null;
             for (int r = 0; r < rows; r++) {
                 for (int c = 0; c < cols; c++) {
                     values[r * cols + c] /= s[c];
@@ -63,6 +67,7 @@ final class FloatLayer {
 
         /** {@code W[r, :] /= s[r]}. */
         void unscaleRows(float[] s) {
+            engineCopy = null;
             for (int r = 0; r < rows; r++) {
                 for (int c = 0; c < cols; c++) {
                     values[r * cols + c] /= s[r];
@@ -70,8 +75,17 @@ final class FloatLayer {
             }
         }
 
+        /** The current values as engine weights (a copy, reused until the values change through this class). */
         F32Weights weights() {
-            return F32Weights.of(values, rows, cols);
+            if (engineCopy == null) {
+                engineCopy = F32Weights.of(values, rows, cols);
+            }
+            return engineCopy;
+        }
+
+        /** Forgets the engine copy after {@link #values} were changed directly. */
+        void changed() {
+            engineCopy = null;
         }
     }
 
