@@ -12,6 +12,7 @@ import org.qtale.adaptive.ExecutionTrace;
 import org.qtale.model.InferenceState;
 import org.qtale.model.LlamaModel;
 import org.qtale.tensor.Parallel;
+import org.qtale.train.nn.CrossEntropyOp;
 
 /**
  * QTALE's post-training control of the execution ratio: picks the threshold θ (a routed layer runs for a token iff
@@ -255,7 +256,7 @@ public final class ThresholdCalibration {
                 int n = Math.min(CHUNK, length - p);
                 model.forwardAll(s, e.tokens(), p, n, logits);
                 for (int i = 0; i < n && p + i + 1 < length; i++) {
-                    lossSum += crossEntropy(logits, i * vocab, vocab, e.tokens()[p + i + 1]);
+                    lossSum += CrossEntropyOp.exactLoss(logits, i * vocab, vocab, e.tokens()[p + i + 1]);
                 }
             }
             answerTokens += e.answerTokens();
@@ -281,19 +282,6 @@ public final class ThresholdCalibration {
         double routedRatio = counted == 0 || routedLayers == 0 ? 1.0 : (double) routedRan / ((double) counted * routedLayers);
         return new Evaluation(policy, lossSum / answerTokens, ratio, routedRatio, flopsSum / flopsTokens, answerTokens,
                 counted);
-    }
-
-    /** {@code −ln softmax(logits)[target]}, in double. */
-    static double crossEntropy(float[] logits, int offset, int vocab, int target) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) {
-            max = Math.max(max, logits[offset + v]);
-        }
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) {
-            sum += Math.exp((double) logits[offset + v] - max);
-        }
-        return Math.log(sum) + max - logits[offset + target];
     }
 
     private static List<Float> grid() {
