@@ -9,8 +9,8 @@ import org.qtale.quant.algo.GptqOptions;
 import org.qtale.quant.algo.GptqResult;
 import org.qtale.quant.algo.Hessian;
 import org.qtale.quant.algo.MagrGptq;
-import org.qtale.tensor.F32Weights;
 import org.qtale.tensor.LinearWeights;
+import org.qtale.tensor.Parallel;
 import org.qtale.train.nn.DecoderLayerPass;
 
 /**
@@ -46,36 +46,36 @@ final class GptqLayer implements LayerwiseQuantization.LayerMethod {
         Hessian qkv = hessian(inputs.qkv(), n, w.wq().cols(), pass.batch());
         LinearWeights[] projections = {w.wq(), w.wk(), w.wv(), w.wo(), w.gate(), w.up(), w.down()};
         for (int i = 0; i < 3; i++) {
-            loss += add(q, errors, i, projections[i], qkv, inputs.qkv(), n);
+            loss += add(pass.parallel(), q, errors, i, projections[i], qkv, inputs.qkv(), n);
         }
         float[] oInput = capture(pass, partial(w, q), qkHalfSplit, layerInput, DecoderLayerPass.Inputs.O);
-        loss += add(q, errors, 3, projections[3], hessian(oInput, n, w.wo().cols(), pass.batch()), oInput, n);
+        loss += add(pass.parallel(), q, errors, 3, projections[3], hessian(oInput, n, w.wo().cols(), pass.batch()), oInput, n);
         float[] mlpInput = capture(pass, partial(w, q), qkHalfSplit, layerInput, DecoderLayerPass.Inputs.GATE_UP);
         Hessian mlp = hessian(mlpInput, n, w.gate().cols(), pass.batch());
-        loss += add(q, errors, 4, projections[4], mlp, mlpInput, n);
-        loss += add(q, errors, 5, projections[5], mlp, mlpInput, n);
+        loss += add(pass.parallel(), q, errors, 4, projections[4], mlp, mlpInput, n);
+        loss += add(pass.parallel(), q, errors, 5, projections[5], mlp, mlpInput, n);
         float[] downInput = capture(pass, partial(w, q), qkHalfSplit, layerInput, DecoderLayerPass.Inputs.DOWN);
-        loss += add(q, errors, 6, projections[6], hessian(downInput, n, w.down().cols(), pass.batch()), downInput, n);
+        loss += add(pass.parallel(), q, errors, 6, projections[6], hessian(downInput, n, w.down().cols(), pass.batch()), downInput, n);
         return new QuantizedLayer(q, w.attentionNorm(), w.ffnNorm(), errors,
                 String.format(java.util.Locale.ROOT, "GPTQ loss %.4g", loss));
     }
 
-    private double add(List<QuantizedMatrix> out, double[] errors, int i, LinearWeights weights, Hessian h, float[] x,
-            int n) {
+    private double add(Parallel parallel, List<QuantizedMatrix> out, double[] errors, int i, LinearWeights weights,
+            Hessian h, float[] x, int n) {
         float[][] rows = QuantizedLayer.rows(weights);
         GptqOptions options = GptqOptions.of(groupSize);
         GptqResult result = magr ? MagrGptq.quantize(rows, h, bits, false, options)
                 : org.qtale.quant.algo.Gptq.quantize(rows, h, GptqGrid.asymmetric(bits), options);
         out.add(result.matrix());
-        errors[i] = ReconstructionError.relative(org.qtale.quant.algo.Weights.flatten(rows), result.matrix(), x, n);
+        errors[i] = ReconstructionError.relative(weights, result.matrix(), x, n, parallel);
         return result.loss();
     }
 
-    /** The layer with its first {@code q.size()} projections quantized (dequantized to float) and the rest as given. */
+    /** The layer with its first {@code q.size()} projections quantized (packed, as the engine runs them). */
     private static LayerWeights partial(LayerWeights w, List<QuantizedMatrix> q) {
         LinearWeights[] p = {w.wq(), w.wk(), w.wv(), w.wo(), w.gate(), w.up(), w.down()};
         for (int i = 0; i < q.size(); i++) {
-            p[i] = F32Weights.of(QuantizedLayer.dequantize(q.get(i)), q.get(i).rows(), q.get(i).cols());
+            p[i] = GroupQuantizedWeights.of(q.get(i));
         }
         return new LayerWeights(w.attentionNorm(), p[0], p[1], p[2], p[3], w.ffnNorm(), p[4], p[5], p[6]);
     }

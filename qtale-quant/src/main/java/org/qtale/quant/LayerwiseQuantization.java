@@ -66,21 +66,11 @@ public final class LayerwiseQuantization {
             QuantizedLayer result = method.quantize(l, layer, weights.qkHalfSplit(), input, inputs, pass);
             if (method.propagatesQuantized()) {
                 x = input;
-                pass.forward(result.dequantized(), weights.qkHalfSplit(), x, null);
+                pass.forward(result.weights(), weights.qkHalfSplit(), x, null);
             }
             layers.add(result);
             listener.onLayer(l, config.nLayers(), result, (System.nanoTime() - begin) / 1e9);
         }
         return layers;
-    }
-
-    /** The model's weights with every layer replaced by its quantized projections, dequantized to float. */
-    public static LlamaWeights dequantized(LlamaWeights original, List<QuantizedLayer> layers) {
-        List<LayerWeights> out = new ArrayList<>();
-        for (QuantizedLayer layer : layers) {
-            out.add(layer.dequantized());
-        }
-        return new LlamaWeights(original.tokenEmbedding(), out, original.finalNorm(), original.output(),
-                original.qkHalfSplit());
     }
 }

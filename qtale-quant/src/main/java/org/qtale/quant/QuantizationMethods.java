@@ -53,8 +53,8 @@ public final class QuantizationMethods {
                 float[][] rows = QuantizedLayer.rows(projections[i]);
                 QuantizedMatrix m = Rtn.quantize(rows, GptqGrid.asymmetric(bits), groupSize);
                 out.add(m);
-                errors[i] = ReconstructionError.relative(org.qtale.quant.algo.Weights.flatten(rows), m,
-                        projectionInputs[i], inputs.tokens());
+                errors[i] = ReconstructionError.relative(projections[i], m, projectionInputs[i], inputs.tokens(),
+                        pass.parallel());
             }
             return new QuantizedLayer(out, w.attentionNorm(), w.ffnNorm(), errors, "round to nearest");
         }

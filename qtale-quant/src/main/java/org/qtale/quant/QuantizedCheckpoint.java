@@ -15,7 +15,6 @@ import org.qtale.model.LlamaConfig;
 import org.qtale.model.LlamaModel;
 import org.qtale.model.LlamaWeights;
 import org.qtale.tensor.DType;
-import org.qtale.tensor.LinearWeights;
 import org.qtale.train.OutputDirectory;
 
 /** Quantized layers as the engine runs them and as a Hugging Face directory stores them. */
@@ -27,12 +26,7 @@ public final class QuantizedCheckpoint {
     public static LlamaWeights weights(LlamaWeights original, List<QuantizedLayer> layers) {
         List<LayerWeights> out = new ArrayList<>();
         for (QuantizedLayer layer : layers) {
-            List<LinearWeights> p = new ArrayList<>();
-            for (QuantizedMatrix m : layer.projections()) {
-                p.add(GroupQuantizedWeights.of(m));
-            }
-            out.add(new LayerWeights(layer.attentionNorm(), p.get(0), p.get(1), p.get(2), p.get(3), layer.ffnNorm(),
-                    p.get(4), p.get(5), p.get(6)));
+            out.add(layer.weights());
         }
         return new LlamaWeights(original.tokenEmbedding(), out, original.finalNorm(), original.output(),
                 original.qkHalfSplit());

@@ -116,7 +116,8 @@ public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
         List<float[]> projectionInputs = List.of(qkvIn, qkvIn, qkvIn, oIn, gateUpIn, gateUpIn, downIn);
         double[] errors = new double[projections.size()];
         for (int i = 0; i < errors.length; i++) {
-            errors[i] = ReconstructionError.relative(scaled.get(i).values, projections.get(i), projectionInputs.get(i), n);
+            errors[i] = ReconstructionError.relative(scaled.get(i).weights(), projections.get(i), projectionInputs.get(i), n,
+                    pass.parallel());
         }
         return new QuantizedLayer(projections, layer.attentionNorm, layer.ffnNorm, errors, String.join(", ", chosen));
     }

@@ -97,7 +97,7 @@ class AwqTest {
     /** Mean squared difference of the layer's output with the quantized weights from the float output. */
     private static double error(DecoderLayerPass pass, float[] floatOut, float[] x, QuantizedLayer quantized) {
         float[] out = x.clone();
-        pass.forward(quantized.dequantized(), false, out, null);
+        pass.forward(quantized.weights(), false, out, null);
         double sum = 0;
         for (int i = 0; i < out.length; i++) {
             double d = out[i] - floatOut[i];

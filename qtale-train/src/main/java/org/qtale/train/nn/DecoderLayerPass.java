@@ -140,6 +140,11 @@ public final class DecoderLayerPass {
         }
     }
 
+    /** The threads the pass runs on. */
+    public Parallel parallel() {
+        return parallel;
+    }
+
     public int batch() {
         return batch;
     }
