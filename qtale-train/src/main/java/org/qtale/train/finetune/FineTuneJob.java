@@ -106,12 +106,8 @@ public final class FineTuneJob {
         try (LlamaModel original = ModelLoader.loadModel(request.model()); Parallel parallel = new Parallel(request.threads())) {
             LlamaConfig config = original.config();
             Tokenizer tokenizer = TokenizerFiles.open(request.model(), null, config.vocabSize());
-            FineTuneSettings requested = request.settings();
-            int maxTokens = Math.min(requested.maxTokens(), config.contextLength());
-            FineTuneSettings settings = new FineTuneSettings(requested.targetRatio(), requested.rateWeight(),
-                    requested.entropyWeight(), requested.loraRank(), requested.loraDropout(), requested.epochs(),
-                    requested.learningRate(), requested.warmupEpochs(), requested.batch(), maxTokens,
-                    requested.weightDecay(), requested.seed());
+            int maxTokens = Math.min(request.settings().maxTokens(), config.contextLength());
+            FineTuneSettings settings = request.settings().withMaxTokens(maxTokens);
             FineTuneData data = FineTuneData.load(request.data(), tokenizer, maxTokens);
             reporter.log(String.format("data %s: %,d training and %,d held-out examples%s", data.spec(),
                     data.train().size(), data.heldOut().size(),

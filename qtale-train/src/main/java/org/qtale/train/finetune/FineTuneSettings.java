@@ -38,6 +38,12 @@ public record FineTuneSettings(double targetRatio, double rateWeight, double ent
         require(weightDecay >= 0, "weight decay must be non-negative");
     }
 
+    /** The same settings with examples cut to {@code tokens} (the model's context, when it is shorter). */
+    public FineTuneSettings withMaxTokens(int tokens) {
+        return new FineTuneSettings(targetRatio, rateWeight, entropyWeight, loraRank, loraDropout, epochs, learningRate,
+                warmupEpochs, batch, tokens, weightDecay, seed);
+    }
+
     private static void require(boolean condition, String message) {
         if (!condition) {
             throw new org.qtale.QtaleException(Character.toUpperCase(message.charAt(0)) + message.substring(1) + ".");
