@@ -26,14 +26,7 @@ class ModelGradientTest {
             targets[t] = t % 4 == 3 ? CrossEntropyOp.IGNORE : random.nextInt(config.vocabSize());
         }
         try (Parallel parallel = new Parallel(2)) {
-            TrainingModel model = new TrainingModel(params, parallel);
-            params.zeroGrad();
-            double loss = model.lossAndBackward(tokens, targets, batch, seqLen, 1f);
-            assertEquals(Reference.modelLoss(params, tokens, targets, batch, seqLen), loss, 1e-4 * Math.abs(loss));
-            for (Param p : params.all()) {
-                Gradients.check(p.name(), p.grad(), p.value(),
-                        () -> Reference.modelLoss(params, tokens, targets, batch, seqLen), 40, p.name().hashCode());
-            }
+            checkStep(new TrainingModel(params, parallel), params.all(), tokens, targets, batch, seqLen, 40);
         }
     }
 
@@ -62,13 +55,7 @@ class ModelGradientTest {
         }
         try (Parallel parallel = new Parallel(2)) {
             TrainingModel model = new TrainingModel(params, parallel);
-            params.zeroGrad();
-            double loss = model.lossAndBackward(tokens, targets, batch, seqLen, 1f);
-            assertEquals(Reference.modelLoss(params, tokens, targets, batch, seqLen), loss, 1e-4 * Math.abs(loss));
-            for (Param p : params.trainable()) {
-                Gradients.check(p.name(), p.grad(), p.value(),
-                        () -> Reference.modelLoss(params, tokens, targets, batch, seqLen), 0, p.name().hashCode());
-            }
+            checkStep(model, params.trainable(), tokens, targets, batch, seqLen, 0);
             org.junit.jupiter.api.Assertions.assertFalse(params.layer(0).wq().trainable());
             float[] before = model.forward(tokens, batch, seqLen).clone();
             params.mergeLora();
@@ -76,6 +63,22 @@ class ModelGradientTest {
             for (int i = 0; i < before.length; i++) {
                 assertEquals(before[i], merged[i], 1e-3, "merged weights compute the same function");
             }
+        }
+    }
+
+    /**
+     * One step's loss against the double-precision reference, and the gradient of each of {@code checked} against its
+     * finite differences ({@code samples} entries each; 0 for all).
+     */
+    private static void checkStep(TrainingModel model, java.util.List<Param> checked, int[] tokens, int[] targets,
+            int batch, int seqLen, int samples) {
+        LlamaParameters params = model.parameters();
+        params.zeroGrad();
+        double loss = model.lossAndBackward(tokens, targets, batch, seqLen, 1f);
+        assertEquals(Reference.modelLoss(params, tokens, targets, batch, seqLen), loss, 1e-4 * Math.abs(loss));
+        for (Param p : checked) {
+            Gradients.check(p.name(), p.grad(), p.value(),
+                    () -> Reference.modelLoss(params, tokens, targets, batch, seqLen), samples, p.name().hashCode());
         }
     }
 
