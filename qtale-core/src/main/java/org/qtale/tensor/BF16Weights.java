@@ -67,13 +67,13 @@ public final class BF16Weights extends Packed16Weights {
 
     /** Four rows at once: four weight streams in flight, each activation vector loaded once for all four. */
     @Override
-    void dotPairs4(int row, float[] split, float[] out, float[] lanes) {
+    void dotPairs4(int row0, int row1, int row2, int row3, float[] split, float[] out, float[] lanes) {
         final int width = I.length();
         final long rowBytes = (long) cols * 2;
-        final long b0 = row * rowBytes;
-        final long b1 = b0 + rowBytes;
-        final long b2 = b1 + rowBytes;
-        final long b3 = b2 + rowBytes;
+        final long b0 = row0 * rowBytes;
+        final long b1 = row1 * rowBytes;
+        final long b2 = row2 * rowBytes;
+        final long b3 = row3 * rowBytes;
         FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
         FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
         FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
@@ -97,13 +97,13 @@ public final class BF16Weights extends Packed16Weights {
             o3 = high(v3).fma(odd, o3);
         }
         e0.add(o0).intoArray(lanes, 0);
-        out[row] = VectorOps.sumLanes(lanes) + dotPairsTail(row, j, split, 0);
+        out[row0] = VectorOps.sumLanes(lanes) + dotPairsTail(row0, j, split, 0);
         e1.add(o1).intoArray(lanes, 0);
-        out[row + 1] = VectorOps.sumLanes(lanes) + dotPairsTail(row + 1, j, split, 0);
+        out[row1] = VectorOps.sumLanes(lanes) + dotPairsTail(row1, j, split, 0);
         e2.add(o2).intoArray(lanes, 0);
-        out[row + 2] = VectorOps.sumLanes(lanes) + dotPairsTail(row + 2, j, split, 0);
+        out[row2] = VectorOps.sumLanes(lanes) + dotPairsTail(row2, j, split, 0);
         e3.add(o3).intoArray(lanes, 0);
-        out[row + 3] = VectorOps.sumLanes(lanes) + dotPairsTail(row + 3, j, split, 0);
+        out[row3] = VectorOps.sumLanes(lanes) + dotPairsTail(row3, j, split, 0);
     }
 
     @Override
