@@ -1,9 +1,11 @@
 package org.qtale.quant;
 
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2I;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_S2I;
 
@@ -73,6 +75,30 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     /** Vectors per slot: 1 on 512-bit hardware, 2 on 256-bit, 4 on 128-bit. */
     private static final int PARTS = SLOT / LANES;
     private static final boolean LANES_FIT = LANES >= 4 && LANES <= SLOT && SLOT % LANES == 0 && I.length() == LANES;
+    /** Shorts of the integer decode kernels: as many lanes as two float vectors. */
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    private static final int SHORT_LANES = S.length();
+    /** The code bytes one step of the integer kernels widens into a short vector. */
+    private static final VectorSpecies<Byte> STEP_BYTES = SHORT_LANES >= 8
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(SHORT_LANES * Byte.SIZE)) : null;
+    /** Largest 8-bit activation code: activations are rounded to {@code [-127, 127]} times their group's scale. */
+    private static final int ACTIVATION_LEVELS = 127;
+
+    /** How a single token's activations meet the codes in the decode kernels. */
+    public enum Activations {
+        /**
+         * Rounded to 8-bit integers with one scale per group, so that the inner loop multiplies integers (W4A8, as
+         * llama.cpp and Jlama do); at 2 and 4 bits in groups the integer kernels cover, float elsewhere.
+         */
+        INTEGER,
+        /** Kept in float: the exact W4A16 product, for validation. */
+        FLOAT;
+
+        /** {@code INTEGER} unless the system property {@code qtale.quant.activations} says {@code float}. */
+        public static Activations fromSystemProperty() {
+            return "float".equalsIgnoreCase(System.getProperty("qtale.quant.activations", "")) ? FLOAT : INTEGER;
+        }
+    }
 
     private final int rows;
     private final int cols;
@@ -112,8 +138,16 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     private final int[] permutation;
     /** Null, or the stored position of each original column. */
     private final int[] position;
+    /**
+     * Codes per byte (2 at 4 bits, 4 at 2 bits) when single tokens run on integer activations, else 0. A step of the
+     * integer kernels widens {@code SHORT_LANES} consecutive bytes of a row, i.e. {@code integerCodesPerByte ·
+     * SHORT_LANES} columns.
+     */
+    private final int integerCodesPerByte;
+    /** Steps of the integer kernels per group. */
+    private final int integerStepsPerGroup;
 
-    private GroupQuantizedWeights(QuantizedMatrix m, int[] permutation) {
+    private GroupQuantizedWeights(QuantizedMatrix m, int[] permutation, Activations activations) {
         this.rows = m.rows();
         this.cols = m.cols();
         this.bits = m.bits();
@@ -139,6 +173,13 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
                 && (bits == 2 && groupSize == 32 || bits == 3 && (groupSize == 32 || groupSize == 64));
         this.groupsPerChunk = split ? chunkColumns / groupSize : 0;
         this.zeroRowBytes = (groups * bits + 7) / 8;
+        int perByte = bits == 4 ? 2 : bits == 2 ? 4 : 0;
+        // a lane adds groupSize / SHORT_LANES products of at most codeMask · 127 in 16 bits
+        boolean integers = activations == Activations.INTEGER && perByte > 0 && STEP_BYTES != null
+                && 2 * LANES == SHORT_LANES && chunksPerGroup > 0 && groupSize % (perByte * SHORT_LANES) == 0
+                && (long) groupSize / SHORT_LANES * codeMask * ACTIVATION_LEVELS <= Short.MAX_VALUE;
+        this.integerCodesPerByte = integers ? perByte : 0;
+        this.integerStepsPerGroup = integers ? groupSize / (perByte * SHORT_LANES) : 0;
         if ((long) rows * zeroRowBytes + SLOT > Integer.MAX_VALUE || (long) rows * groups > Integer.MAX_VALUE) {
             throw new QtaleException("A " + rows + "x" + cols + " matrix has too many groups to pack.");
         }
@@ -159,9 +200,22 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         this.zeros = packZeros(m);
     }
 
-    /** Packs a quantized matrix; act-order columns are permuted so that each group is contiguous. */
+    /**
+     * Packs a quantized matrix; act-order columns are permuted so that each group is contiguous. Single tokens run on
+     * {@linkplain Activations#fromSystemProperty() integer activations} where a kernel covers the layout.
+     */
     public static GroupQuantizedWeights of(QuantizedMatrix m) {
-        return new GroupQuantizedWeights(m, groupOrder(m));
+        return of(m, Activations.fromSystemProperty());
+    }
+
+    /** Packs a quantized matrix, its single-token products treating the activations as {@code activations} says. */
+    public static GroupQuantizedWeights of(QuantizedMatrix m, Activations activations) {
+        return new GroupQuantizedWeights(m, groupOrder(m), activations);
+    }
+
+    /** Whether single-token products run on 8-bit integer activations. */
+    public boolean integerActivations() {
+        return integerCodesPerByte > 0;
     }
 
     @Override
@@ -226,6 +280,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     @Override
     public boolean canShareInput(LinearWeights other) {
         return other instanceof GroupQuantizedWeights o && o.cols == cols && o.groupSize == groupSize
+                && o.integerCodesPerByte == integerCodesPerByte
                 && (o.permutation == permutation || Arrays.equals(o.permutation, permutation));
     }
 
@@ -241,6 +296,9 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
                 }
             }
         }
+        if (nTokens == 1 && integerCodesPerByte > 0) {
+            return integerInput(x, reordered);
+        }
         float[] sums = null;
         if (nTokens == 1 && (chunksPerGroup > 0 || groupsPerChunk > 0)) {
             sums = new float[groups];
@@ -255,10 +313,52 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         return LinearInput.grouped(x, nTokens, cols, reordered, sums);
     }
 
+    /**
+     * One token rounded to 8-bit integers: per group, {@code scale = max|x| / 127} and {@code code = rint(x / scale)},
+     * with the sum of the codes for the zero points. The codes are laid out in the order the integer kernels read
+     * them: step {@code s} widens row bytes {@code [s·L, (s+1)·L)} ({@code L = SHORT_LANES}) and takes the codes at
+     * bit {@code m·bits} of every byte as one vector, so {@code codes[s·n·L + m·L + k]} (with {@code n} codes per
+     * byte) is the activation of the column whose code sits at bit {@code m·bits} of byte {@code s·L + k}.
+     */
+    private LinearInput integerInput(float[] x, float[] reordered) {
+        final int perByte = integerCodesPerByte;
+        float[] groupScales = new float[groups];
+        float[] codeSums = new float[groups];
+        int[] rounded = new int[cols];
+        for (int g = 0; g < groups; g++) {
+            int from = g * groupSize;
+            int to = from + groupSize;
+            float max = 0;
+            for (int c = from; c < to; c++) {
+                max = Math.max(max, Math.abs(reordered[c]));
+            }
+            float inverse = max == 0 ? 0 : ACTIVATION_LEVELS / max;
+            int sum = 0;
+            for (int c = from; c < to; c++) {
+                int code = (int) Math.rint(reordered[c] * inverse);
+                rounded[c] = Math.max(-ACTIVATION_LEVELS, Math.min(ACTIVATION_LEVELS, code));
+                sum += rounded[c];
+            }
+            groupScales[g] = max / ACTIVATION_LEVELS;
+            codeSums[g] = sum;
+        }
+        short[] codes = new short[cols];
+        int columnsPerChunk = SLOT * perByte;
+        for (int at = 0; at < cols; at++) {
+            int step = at / (perByte * SHORT_LANES);
+            int m = at / SHORT_LANES % perByte;
+            int b = step * SHORT_LANES + at % SHORT_LANES;
+            codes[at] = (short) rounded[b / SLOT * columnsPerChunk + m * SLOT + b % SLOT];
+        }
+        return LinearInput.groupedIntegers(x, cols, reordered, codes, groupScales, codeSums);
+    }
+
     @Override
     public void multiply(LinearInput input, float[] out, int rowStart, int rowEnd) {
-        if (input.nTokens() == 1 && (chunksPerGroup > 0 || groupsPerChunk > 0)) {
-            decode(input.split(), input.groupSums(), out, rowStart, rowEnd);
+        if (input.codes() != null) {
+            decode(input.split(), input.groupSums(), input.codes(), input.groupScales(), out, rowStart, rowEnd);
+        } else if (input.nTokens() == 1 && (chunksPerGroup > 0 || groupsPerChunk > 0)) {
+            decode(input.split(), input.groupSums(), null, null, out, rowStart, rowEnd);
         } else {
             prefill(input.split(), input.nTokens(), out, rowStart, rowEnd);
         }
@@ -268,32 +368,44 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
      * Four rows at a time, a quarter of the range apart, so that the kernel reads four long sequential streams (rows
      * are stored one after the other); the rows left over go last.
      */
-    private void decode(float[] x, float[] sums, float[] out, int rowStart, int rowEnd) {
+    private void decode(float[] x, float[] sums, short[] codes, float[] activationScales, float[] out, int rowStart,
+            int rowEnd) {
         float[] lanes = VectorOps.laneScratch();
         float[] rowScales = new float[4 * groups];
         float[] rowZeros = new float[groups];
         float[] zeroTerms = new float[4];
         int quarter = (rowEnd - rowStart) / 4;
         for (int r = rowStart; r < rowStart + quarter; r++) {
-            decode4(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, x, sums, out, rowScales, rowZeros, zeroTerms,
-                    lanes);
+            decode4(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, x, sums, codes, activationScales, out,
+                    rowScales, rowZeros, zeroTerms, lanes);
         }
         int left = rowStart + 4 * quarter;
         if (left < rowEnd) {
             int last = rowEnd - 1;
-            decode4(left, Math.min(left + 1, last), Math.min(left + 2, last), last, rowEnd - left, x, sums, out,
-                    rowScales, rowZeros, zeroTerms, lanes);
+            decode4(left, Math.min(left + 1, last), Math.min(left + 2, last), last, rowEnd - left, x, sums, codes,
+                    activationScales, out, rowScales, rowZeros, zeroTerms, lanes);
         }
     }
 
-    /** The first {@code count} of four rows (the others repeat a row and are not stored). */
-    private void decode4(int row0, int row1, int row2, int row3, int count, float[] x, float[] sums, float[] out,
-            float[] rowScales, float[] rowZeros, float[] zeroTerms, float[] lanes) {
-        zeroTerms[0] = groupTerms(row0, sums, rowScales, 0, rowZeros, lanes);
-        zeroTerms[1] = groupTerms(row1, sums, rowScales, groups, rowZeros, lanes);
-        zeroTerms[2] = groupTerms(row2, sums, rowScales, 2 * groups, rowZeros, lanes);
-        zeroTerms[3] = groupTerms(row3, sums, rowScales, 3 * groups, rowZeros, lanes);
-        if (groupsPerChunk == 4) {
+    /**
+     * The first {@code count} of four rows (the others repeat a row and are not stored), on integer activation
+     * {@code codes} with their {@code activationScales}, or on the float activations {@code x} when {@code codes} is
+     * null.
+     */
+    private void decode4(int row0, int row1, int row2, int row3, int count, float[] x, float[] sums, short[] codes,
+            float[] activationScales, float[] out, float[] rowScales, float[] rowZeros, float[] zeroTerms,
+            float[] lanes) {
+        zeroTerms[0] = groupTerms(row0, sums, activationScales, rowScales, 0, rowZeros, lanes);
+        zeroTerms[1] = groupTerms(row1, sums, activationScales, rowScales, groups, rowZeros, lanes);
+        zeroTerms[2] = groupTerms(row2, sums, activationScales, rowScales, 2 * groups, rowZeros, lanes);
+        zeroTerms[3] = groupTerms(row3, sums, activationScales, rowScales, 3 * groups, rowZeros, lanes);
+        if (codes != null) {
+            if (bits == 4) {
+                dot4Integers4(row0, row1, row2, row3, count, codes, rowScales, zeroTerms, out, lanes);
+            } else {
+                dot4Integers2(row0, row1, row2, row3, count, codes, rowScales, zeroTerms, out, lanes);
+            }
+        } else if (groupsPerChunk == 4) {
             dot4Bits3Split4(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
         } else if (groupsPerChunk == 2) {
             if (bits == 3) {
@@ -311,9 +423,23 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         }
     }
 
-    /** A row's scales widened into {@code rowScales[at, at + groups)}, and its zero-point term (returned). */
-    private float groupTerms(int row, float[] sums, float[] rowScales, int at, float[] rowZeros, float[] lanes) {
+    /**
+     * A row's scales widened into {@code rowScales[at, at + groups)}, times the activations' group scales when there
+     * are any, and its zero-point term (returned).
+     */
+    private float groupTerms(int row, float[] sums, float[] activationScales, float[] rowScales, int at,
+            float[] rowZeros, float[] lanes) {
         groupParameters(row, rowScales, at, rowZeros);
+        if (activationScales != null) {
+            int g = 0;
+            for (int bound = groups - LANES; g <= bound; g += LANES) {
+                FloatVector.fromArray(F, rowScales, at + g).mul(FloatVector.fromArray(F, activationScales, g))
+                        .intoArray(rowScales, at + g);
+            }
+            for (; g < groups; g++) {
+                rowScales[at + g] *= activationScales[g];
+            }
+        }
         return zeroTerm(rowScales, at, rowZeros, sums, lanes);
     }
 
@@ -876,6 +1002,141 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
                     .or(widen(chunkOffset + 2 * SLOT, part).lanewise(LSHL, 16));
         }
         return words;
+    }
+
+    // ---- integer decode kernels ---------------------------------------------------------------------------------
+    //
+    // The same four-row scheme on 8-bit activation codes (widened to shorts once per product, in the lane order
+    // integerInput lays out): each step widens SHORT_LANES code bytes of each row to shorts, masks and shifts out the
+    // codes at each bit position, and multiplies and adds them with the activation codes in 16-bit lanes, exact while
+    // a group's products fit (checked when the weights are built). At the end of a group each accumulator's neighbour
+    // lanes are added as 32-bit integers (seen as ints, a lane pair is low + high << 16: both halves sign-extended and
+    // added), turned into floats and scaled by the weight scale times the activation scale into the row total.
+
+    /** 4 bits: each byte holds two codes, so a step covers 2·SHORT_LANES columns. */
+    private void dot4Integers4(int row0, int row1, int row2, int row3, int count, short[] a, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
+        final int groups = this.groups;
+        final int steps = integerStepsPerGroup;
+        final short mask = 15;
+        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
+        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        long offset = 0;
+        int at = 0;
+        for (int group = 0; group < groups; group++) {
+            ShortVector acc0 = ShortVector.zero(S), acc1 = ShortVector.zero(S);
+            ShortVector acc2 = ShortVector.zero(S), acc3 = ShortVector.zero(S);
+            for (int step = 0; step < steps; step++, offset += SHORT_LANES, at += 2 * SHORT_LANES) {
+                ShortVector low = ShortVector.fromArray(S, a, at);
+                ShortVector high = ShortVector.fromArray(S, a, at + SHORT_LANES);
+                ShortVector w0 = widenStep(base0 + offset);
+                ShortVector w1 = widenStep(base1 + offset);
+                ShortVector w2 = widenStep(base2 + offset);
+                ShortVector w3 = widenStep(base3 + offset);
+                acc0 = acc0.add(w0.and(mask).mul(low)).add(w0.lanewise(LSHR, 4).mul(high));
+                acc1 = acc1.add(w1.and(mask).mul(low)).add(w1.lanewise(LSHR, 4).mul(high));
+                acc2 = acc2.add(w2.and(mask).mul(low)).add(w2.lanewise(LSHR, 4).mul(high));
+                acc3 = acc3.add(w3.and(mask).mul(low)).add(w3.lanewise(LSHR, 4).mul(high));
+            }
+            IntVector pairs0 = acc0.reinterpretAsInts();
+            total0 = ((FloatVector) pairs0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs0.lanewise(ASHR, 16))
+                    .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[group]), total0);
+            IntVector pairs1 = acc1.reinterpretAsInts();
+            total1 = ((FloatVector) pairs1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs1.lanewise(ASHR, 16))
+                    .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[groups + group]), total1);
+            IntVector pairs2 = acc2.reinterpretAsInts();
+            total2 = ((FloatVector) pairs2.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs2.lanewise(ASHR, 16))
+                    .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[2 * groups + group]), total2);
+            IntVector pairs3 = acc3.reinterpretAsInts();
+            total3 = ((FloatVector) pairs3.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs3.lanewise(ASHR, 16))
+                    .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[3 * groups + group]), total3);
+        }
+        total0.intoArray(lanes, 0);
+        float result0 = VectorOps.sumLanes(lanes);
+        total1.intoArray(lanes, 0);
+        float result1 = VectorOps.sumLanes(lanes);
+        total2.intoArray(lanes, 0);
+        float result2 = VectorOps.sumLanes(lanes);
+        total3.intoArray(lanes, 0);
+        float result3 = VectorOps.sumLanes(lanes);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+    }
+
+    /** 2 bits: each byte holds four codes, so a step covers 4·SHORT_LANES columns. */
+    private void dot4Integers2(int row0, int row1, int row2, int row3, int count, short[] a, float[] rowScales,
+            float[] zeroTerms, float[] out, float[] lanes) {
+        final long base0 = row0 * rowBytes;
+        final long base1 = row1 * rowBytes;
+        final long base2 = row2 * rowBytes;
+        final long base3 = row3 * rowBytes;
+        final int groups = this.groups;
+        final int steps = integerStepsPerGroup;
+        final short mask = 3;
+        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
+        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        long offset = 0;
+        int at = 0;
+        for (int group = 0; group < groups; group++) {
+            ShortVector acc0 = ShortVector.zero(S), acc1 = ShortVector.zero(S);
+            ShortVector acc2 = ShortVector.zero(S), acc3 = ShortVector.zero(S);
+            for (int step = 0; step < steps; step++, offset += SHORT_LANES, at += 4 * SHORT_LANES) {
+                ShortVector w0 = widenStep(base0 + offset);
+                ShortVector w1 = widenStep(base1 + offset);
+                ShortVector w2 = widenStep(base2 + offset);
+                ShortVector w3 = widenStep(base3 + offset);
+                ShortVector x0 = ShortVector.fromArray(S, a, at);
+                acc0 = acc0.add(w0.and(mask).mul(x0));
+                acc1 = acc1.add(w1.and(mask).mul(x0));
+                acc2 = acc2.add(w2.and(mask).mul(x0));
+                acc3 = acc3.add(w3.and(mask).mul(x0));
+                ShortVector x1 = ShortVector.fromArray(S, a, at + SHORT_LANES);
+                acc0 = acc0.add(w0.lanewise(LSHR, 2).and(mask).mul(x1));
+                acc1 = acc1.add(w1.lanewise(LSHR, 2).and(mask).mul(x1));
+                acc2 = acc2.add(w2.lanewise(LSHR, 2).and(mask).mul(x1));
+                acc3 = acc3.add(w3.lanewise(LSHR, 2).and(mask).mul(x1));
+                ShortVector x2 = ShortVector.fromArray(S, a, at + 2 * SHORT_LANES);
+                acc0 = acc0.add(w0.lanewise(LSHR, 4).and(mask).mul(x2));
+                acc1 = acc1.add(w1.lanewise(LSHR, 4).and(mask).mul(x2));
+                acc2 = acc2.add(w2.lanewise(LSHR, 4).and(mask).mul(x2));
+                acc3 = acc3.add(w3.lanewise(LSHR, 4).and(mask).mul(x2));
+                ShortVector x3 = ShortVector.fromArray(S, a, at + 3 * SHORT_LANES);
+                acc0 = acc0.add(w0.lanewise(LSHR, 6).mul(x3));
+                acc1 = acc1.add(w1.lanewise(LSHR, 6).mul(x3));
+                acc2 = acc2.add(w2.lanewise(LSHR, 6).mul(x3));
+                acc3 = acc3.add(w3.lanewise(LSHR, 6).mul(x3));
+            }
+            IntVector pairs0 = acc0.reinterpretAsInts();
+            total0 = ((FloatVector) pairs0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs0.lanewise(ASHR, 16))
+                    .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[group]), total0);
+            IntVector pairs1 = acc1.reinterpretAsInts();
+            total1 = ((FloatVector) pairs1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs1.lanewise(ASHR, 16))
+                    .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[groups + group]), total1);
+            IntVector pairs2 = acc2.reinterpretAsInts();
+            total2 = ((FloatVector) pairs2.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs2.lanewise(ASHR, 16))
+                    .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[2 * groups + group]), total2);
+            IntVector pairs3 = acc3.reinterpretAsInts();
+            total3 = ((FloatVector) pairs3.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs3.lanewise(ASHR, 16))
+                    .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[3 * groups + group]), total3);
+        }
+        total0.intoArray(lanes, 0);
+        float result0 = VectorOps.sumLanes(lanes);
+        total1.intoArray(lanes, 0);
+        float result1 = VectorOps.sumLanes(lanes);
+        total2.intoArray(lanes, 0);
+        float result2 = VectorOps.sumLanes(lanes);
+        total3.intoArray(lanes, 0);
+        float result3 = VectorOps.sumLanes(lanes);
+        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+    }
+
+    /** {@code SHORT_LANES} code bytes from {@code offset}, zero-extended into short lanes. */
+    private ShortVector widenStep(long offset) {
+        return (ShortVector) ByteVector.fromMemorySegment(STEP_BYTES, codes, offset, LITTLE_ENDIAN)
+                .convertShape(ZERO_EXTEND_B2S, S, 0);
     }
 
     /** One 16-byte plane, part {@code part} of its bytes zero-extended into int lanes. */

@@ -1,6 +1,8 @@
 package org.qtale.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.qtale.quant.GroupQuantizedWeights.Activations.FLOAT;
+import static org.qtale.quant.GroupQuantizedWeights.Activations.INTEGER;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,7 +26,8 @@ import org.qtale.tensor.Parallel;
 
 /**
  * The group-quantized kernels (decode and prefill, float activations) against the scalar reference and against a
- * dense float32 matrix of the dequantized weights, for every bit width, group size, odd row counts and act-order.
+ * dense float32 matrix of the dequantized weights, for every bit width, group size, odd row counts and act-order; and
+ * the single-token kernels on 8-bit integer activations against a scalar reference of the same rounding.
  */
 class GroupQuantizedWeightsTest {
     private static final int[] BITS = {2, 3, 4, 8};
@@ -62,7 +65,7 @@ class GroupQuantizedWeightsTest {
             }
             for (int rows : ROWS) {
                 QuantizedMatrix m = randomMatrix(random, rows, cols, bits, g, actOrder);
-                GroupQuantizedWeights w = GroupQuantizedWeights.of(m);
+                GroupQuantizedWeights w = GroupQuantizedWeights.of(m, FLOAT);
                 assertEquals(actOrder && g < cols, w.permuted());
                 for (int tokens : TOKENS) {
                     float[] x = gaussian(random, tokens * cols);
@@ -85,7 +88,7 @@ class GroupQuantizedWeightsTest {
         int cols = 1024;
         int g = groupSize == 0 ? cols : groupSize;
         QuantizedMatrix m = randomMatrix(random, rows, cols, bits, g, actOrder);
-        GroupQuantizedWeights w = GroupQuantizedWeights.of(m);
+        GroupQuantizedWeights w = GroupQuantizedWeights.of(m, FLOAT);
         float[] dense = dense(withFloat16Scales(m));
         float[] row = new float[cols + 2];
         for (int r = 0; r < rows; r++) {
@@ -115,7 +118,7 @@ class GroupQuantizedWeightsTest {
         for (int[] shape : shapes) {
             for (boolean actOrder : new boolean[] {false, true}) {
                 QuantizedMatrix m = randomMatrix(random, shape[0], shape[1], bits, shape[2], actOrder);
-                GroupQuantizedWeights w = GroupQuantizedWeights.of(m);
+                GroupQuantizedWeights w = GroupQuantizedWeights.of(m, FLOAT);
                 float[] dense = dense(withFloat16Scales(m));
                 for (int tokens : TOKENS) {
                     float[] x = gaussian(random, tokens * shape[1]);
@@ -143,7 +146,7 @@ class GroupQuantizedWeightsTest {
             x[c] = c < 16 ? 1f : (c == 16 ? 1f : 0f);
         }
         QuantizedMatrix m = new QuantizedMatrix(1, cols, 4, 16, codes, new float[] {0.5f, 2f}, new byte[] {8, 3}, null);
-        GroupQuantizedWeights w = GroupQuantizedWeights.of(m);
+        GroupQuantizedWeights w = GroupQuantizedWeights.of(m, FLOAT);
         // group 0: 0.5 · Σ_{q<16} (q − 8) = 0.5 · (120 − 128) = −4; group 1: 2 · (0 − 3) · 1 = −6
         float[] out = new float[1];
         w.multiply(w.prepare(x, 1), out, 0, 1);
@@ -153,6 +156,107 @@ class GroupQuantizedWeightsTest {
         assertEquals(-4f, w.get(0, 0), 0f);
         assertEquals(3.5f, w.get(0, 15), 0f);
         assertEquals(24f, w.get(0, 31), 0f);
+    }
+
+    static Stream<Arguments> integerLayouts() {
+        List<Arguments> cases = new ArrayList<>();
+        for (int bits : new int[] {2, 4}) {
+            for (int groupSize : new int[] {64, 128, 256}) {
+                for (boolean actOrder : new boolean[] {false, true}) {
+                    cases.add(Arguments.of(bits, groupSize, actOrder));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    /**
+     * One token on integer activations equals, within float rounding, the product of the dequantized weights with the
+     * activations rounded per group to {@code scale · rint(x / scale)}, {@code scale = max|x| / 127}. Layouts the
+     * integer kernels do not cover on this machine's vectors run on float activations and equal the exact product.
+     */
+    @ParameterizedTest(name = "{0} bits, group {1}, act-order {2}")
+    @MethodSource("integerLayouts")
+    void integerDecodeMatchesRoundedActivations(int bits, int groupSize, boolean actOrder) {
+        Random random = new Random(77L * bits + groupSize + (actOrder ? 5 : 0));
+        for (int cols : new int[] {256, 1024, 2048}) {
+            for (int rows : new int[] {1, 3, 5, 13, 64}) {
+                QuantizedMatrix m = randomMatrix(random, rows, cols, bits, groupSize, actOrder);
+                GroupQuantizedWeights w = GroupQuantizedWeights.of(m, INTEGER);
+                float[] x = gaussian(random, cols);
+                x[random.nextInt(cols)] *= 20; // an outlier sets its group's scale
+                float[] expected = new float[rows];
+                if (w.integerActivations()) {
+                    float[] rounded = roundedPerGroup(m, x);
+                    for (int r = 0; r < rows; r++) {
+                        double sum = 0;
+                        for (int c = 0; c < cols; c++) {
+                            sum += (double) w.get(r, c) * rounded[c];
+                        }
+                        expected[r] = (float) sum;
+                    }
+                    assertClose(w, m, rounded, 1, expected, kernel(w, x, 1), "rounded activations");
+                } else {
+                    w.multiplyReference(x, 1, expected, 0, rows);
+                    assertClose(w, m, x, 1, expected, kernel(w, x, 1), "reference");
+                }
+            }
+        }
+        if (groupSize == 128) {
+            // covered with any vector size of 128 bits or more
+            assertTrue(GroupQuantizedWeights.of(randomMatrix(random, 1, 256, bits, 128, actOrder), INTEGER)
+                    .integerActivations());
+        }
+    }
+
+    /** Rounding the activations costs a small error against the exact product, and prefill keeps float activations. */
+    @Test
+    void integerActivationsStayCloseToTheExactProduct() {
+        Random random = new Random(5);
+        int rows = 256;
+        int cols = 2048;
+        QuantizedMatrix m = randomMatrix(random, rows, cols, 4, 128, false);
+        GroupQuantizedWeights integer = GroupQuantizedWeights.of(m, INTEGER);
+        GroupQuantizedWeights exact = GroupQuantizedWeights.of(m, FLOAT);
+        assertTrue(integer.integerActivations());
+        assertFalse(exact.integerActivations());
+        assertFalse(integer.canShareInput(exact));
+        float[] x = gaussian(random, cols);
+        float[] approximate = kernel(integer, x, 1);
+        float[] reference = kernel(exact, x, 1);
+        double error = 0;
+        double norm = 0;
+        for (int r = 0; r < rows; r++) {
+            error += Math.pow(approximate[r] - reference[r], 2);
+            norm += Math.pow(reference[r], 2);
+        }
+        double relative = Math.sqrt(error / norm);
+        assertTrue(relative > 1e-5 && relative < 0.02, "relative error " + relative);
+        float[] two = gaussian(random, 2 * cols);
+        float[] expected = new float[2 * rows];
+        exact.multiplyReference(two, 2, expected, 0, rows);
+        assertClose(integer, m, two, 2, expected, kernel(integer, two, 2), "reference, two tokens");
+    }
+
+    /** Activations that are integers within ±127, with one of magnitude 127 per group, are represented exactly. */
+    @Test
+    void integerActivationsAreExactOnSmallIntegers() {
+        int cols = 256;
+        byte[] codes = new byte[cols];
+        float[] x = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            codes[c] = (byte) (c * 7 % 16);
+            x[c] = c % 128 == 5 ? -127 : (c * 13) % 31 - 15;
+        }
+        QuantizedMatrix m = new QuantizedMatrix(1, cols, 4, 128, codes, new float[] {0.25f, -2f}, new byte[] {8, 1},
+                null);
+        GroupQuantizedWeights w = GroupQuantizedWeights.of(m, INTEGER);
+        assertTrue(w.integerActivations());
+        double expected = 0;
+        for (int c = 0; c < cols; c++) {
+            expected += (c < 128 ? 0.25 * (codes[c] - 8) : -2.0 * (codes[c] - 1)) * x[c];
+        }
+        assertEquals(expected, kernel(w, x, 1)[0], 0.0);
     }
 
     /** Memory in use is within 3% of bits·rows·cols/8 codes plus a float16 scale and a bits-wide zero per group. */
@@ -169,7 +273,7 @@ class GroupQuantizedWeightsTest {
                 QuantizedMatrix m = zeroCodes(random, rows, cols, bits, shape[2], actOrder);
                 long groups = (long) rows * (cols / shape[2]);
                 double theory = (double) bits * rows * cols / 8 + groups * (2 + bits / 8.0);
-                long actual = GroupQuantizedWeights.of(m).byteSize();
+                long actual = GroupQuantizedWeights.of(m, FLOAT).byteSize();
                 assertTrue(actual >= theory && actual <= 1.03 * theory, bits + " bits " + rows + "x" + cols + " g" + shape[2]
                         + " act-order " + actOrder + ": " + actual + " bytes against " + theory);
             }
@@ -185,9 +289,9 @@ class GroupQuantizedWeightsTest {
             inOrder[c] = c / 32;
         }
         QuantizedMatrix indexed = new QuantizedMatrix(3, 128, 4, 32, plain.codes(), plain.scales(), plain.zeros(), inOrder);
-        GroupQuantizedWeights w = GroupQuantizedWeights.of(indexed);
+        GroupQuantizedWeights w = GroupQuantizedWeights.of(indexed, FLOAT);
         assertFalse(w.permuted());
-        assertEquals(GroupQuantizedWeights.of(plain).byteSize(), w.byteSize());
+        assertEquals(GroupQuantizedWeights.of(plain, FLOAT).byteSize(), w.byteSize());
     }
 
     /** q, k and v share one prepared input only when their column permutations agree. */
@@ -200,8 +304,8 @@ class GroupQuantizedWeightsTest {
         QuantizedMatrix c = randomMatrix(random, 4, cols, 4, 32, false);
         QuantizedMatrix d = new QuantizedMatrix(3, cols, 4, 32, new byte[3 * cols], new float[12], new byte[12],
                 a.groupIndex());
-        LinearWeights[] weights = {GroupQuantizedWeights.of(a), GroupQuantizedWeights.of(b), GroupQuantizedWeights.of(c),
-            GroupQuantizedWeights.of(d)};
+        LinearWeights[] weights = {GroupQuantizedWeights.of(a, FLOAT), GroupQuantizedWeights.of(b, FLOAT), GroupQuantizedWeights.of(c, FLOAT),
+            GroupQuantizedWeights.of(d, FLOAT)};
         assertFalse(weights[1].canShareInput(weights[0]));
         assertFalse(weights[2].canShareInput(weights[1]));
         assertTrue(weights[3].canShareInput(weights[0]));
@@ -239,7 +343,7 @@ class GroupQuantizedWeightsTest {
     void refusesWhatItCannotStore() {
         Random random = new Random(9);
         QuantizedMatrix five = randomMatrix(random, 2, 64, 5, 32, false);
-        assertThrows(QtaleException.class, () -> GroupQuantizedWeights.of(five));
+        assertThrows(QtaleException.class, () -> GroupQuantizedWeights.of(five, FLOAT));
         QuantizedMatrix m = randomMatrix(random, 2, 64, 4, 32, false);
         byte[] codes = m.codes().clone();
         codes[17] = 16;
@@ -293,6 +397,20 @@ class GroupQuantizedWeightsTest {
                         + " got " + a);
             }
         }
+    }
+
+    /** {@code x} rounded per group of {@code m} to {@code scale · rint(x / scale)} with {@code scale = max|x| / 127}. */
+    private static float[] roundedPerGroup(QuantizedMatrix m, float[] x) {
+        float[] max = new float[m.groups()];
+        for (int c = 0; c < x.length; c++) {
+            max[m.group(c)] = Math.max(max[m.group(c)], Math.abs(x[c]));
+        }
+        float[] rounded = new float[x.length];
+        for (int c = 0; c < x.length; c++) {
+            float groupMax = max[m.group(c)];
+            rounded[c] = groupMax == 0 ? 0 : (float) (groupMax / 127 * Math.rint(x[c] * (127 / groupMax)));
+        }
+        return rounded;
     }
 
     /** Random codes, zero points and scales (of both signs, some below float16's normal range). */
