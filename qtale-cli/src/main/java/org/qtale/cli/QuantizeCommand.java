@@ -52,7 +52,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of the calibration windows (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output model directory.")
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Output model directory; without it nothing is written and the quantized model is only measured.")
     Path out;
 
     @Option(names = "--overwrite", description = "Replace a non-empty output directory.")
@@ -130,13 +131,13 @@ final class QuantizeCommand implements Callable<Integer> {
             }
             out.println(row);
         }
-        out.println("model: " + o.out());
+        out.println(o.out() == null ? "model: not written (no --out)" : "model: " + o.out());
     }
 
     private static ObjectNode report(QuantizeJob.Outcome o) {
         QuantizeJob.Request r = o.request();
         ObjectNode n = Json.object();
-        n.put("out", o.out().toString());
+        n.put("out", o.out() == null ? null : o.out().toString());
         n.put("method", r.method().cliName());
         n.put("bits", r.bits());
         n.put("group_size", r.groupSize());

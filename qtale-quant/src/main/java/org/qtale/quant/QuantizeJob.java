@@ -46,7 +46,8 @@ public final class QuantizeJob {
 
     /**
      * What to run. {@code evalWindows} held-out windows of {@code calibLength} tokens of the calibration corpus are
-     * scored before and after (0 skips it).
+     * scored before and after (0 skips it). A null {@code out} writes nothing: the quantized model is only measured,
+     * which also serves shapes the packed checkpoint layouts cannot hold.
      */
     public record Request(Path model, Method method, int bits, int groupSize, String calibration, int calibSamples,
             int calibLength, long seed, Path out, boolean overwrite, int threads, int evalWindows) {
@@ -72,8 +73,10 @@ public final class QuantizeJob {
     }
 
     public static Outcome run(Request request, Reporter reporter) {
-        Path out = request.out().toAbsolutePath().normalize();
-        OutputDirectory.check(out, request.overwrite());
+        Path out = request.out() == null ? null : request.out().toAbsolutePath().normalize();
+        if (out != null) {
+            OutputDirectory.check(out, request.overwrite());
+        }
         if (!GptqLayout.supportsBits(request.bits())) {
             throw new QtaleException("--bits must be 2, 3, 4 or 8, got " + request.bits() + ".");
         }
@@ -81,7 +84,9 @@ public final class QuantizeJob {
         try (LlamaModel model = ModelLoader.loadModel(request.model()); Parallel parallel = new Parallel(request.threads())) {
             LlamaConfig config = model.config();
             checkGroups(config, request.groupSize());
-            checkLayout(config, request);
+            if (out != null) {
+                checkLayout(config, request);
+            }
             Tokenizer tokenizer = TokenizerFiles.open(request.model(), null, config.vocabSize());
             int length = Math.min(request.calibLength(), config.contextLength());
             CalibrationSet calibration = CalibrationSet.load(request.calibration(), tokenizer, request.calibSamples(),
@@ -110,7 +115,9 @@ public final class QuantizeJob {
                     after = Perplexity.heldOut(q, calibration.stream(), length, request.evalWindows(), parallel);
                 }
             }
-            QuantizedCheckpoint.write(request, model, layers, out, reporter::log);
+            if (out != null) {
+                QuantizedCheckpoint.write(request, model, layers, out, reporter::log);
+            }
             return new Outcome(config, request, length, (System.nanoTime() - begin) / 1e9, model.weights().byteSize(),
                     quantized.byteSize(), before, after, reports, out);
         }

@@ -1,6 +1,7 @@
 package org.qtale.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -113,6 +114,25 @@ class QuantizeJobTest {
         }));
         assertTrue(e.getMessage().contains("group"), e.getMessage());
         assertTrue(!Files.exists(dir.resolve("never")));
+    }
+
+    /**
+     * Without an output directory the job only measures, so a shared checkpoint whose 172-wide MLP no packed layout
+     * holds still gets its perplexities (one group per row, since no group size divides both of its widths).
+     */
+    @org.junit.jupiter.api.Test
+    void aSharedCheckpointIsMeasuredWithoutWriting() {
+        Path model = SharedData.file("models/aidreams260K/aidreams260K.bin");
+        QuantizeJob.Request request = new QuantizeJob.Request(model, QuantizeJob.Method.GPTQ, 4, -1, CALIB, 8, 64, 0,
+                null, false, 2, 8);
+        QuantizeJob.Outcome outcome = QuantizeJob.run(request, new QuantizeJob.Reporter() {
+        });
+        assertNull(outcome.out());
+        assertEquals(4, outcome.layers().size());
+        assertTrue(outcome.after().perplexity() >= outcome.before().perplexity() * 0.98
+                && outcome.after().perplexity() < outcome.before().perplexity() * 1.5, outcome.before() + " -> "
+                + outcome.after());
+        assertTrue(outcome.bytesAfter() < outcome.bytesBefore());
     }
 
     @org.junit.jupiter.api.Test
