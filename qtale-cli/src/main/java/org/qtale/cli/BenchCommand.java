@@ -20,7 +20,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = TrainBenchCommand.class, description = "Measures prefill and decode speed on random weights of a real model shape, "
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {TrainBenchCommand.class, QuantizeBenchCommand.class}, description = "Measures prefill and decode speed on random weights of a real model shape, "
         + "beside the machine's memory bandwidth.")
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec

@@ -194,6 +194,27 @@ class CliTest {
         assertTrue(shown.out().contains(":2"), shown.out());
     }
 
+    /** The quantization benchmark's JSON contract on the tiny shape (4 layers); its times are never asserted. */
+    @Test
+    void quantizeBenchTimesEveryLayer(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("quantize.json");
+        Run r = run("bench", "quantize", "--shape", "tiny", "--method", "gptq", "--bits", "4", "--group-size", "64",
+                "--calib-samples", "2", "--calib-len", "32", "--threads", "1", "--out", out.toString(), "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode json = Json.MAPPER.readTree(r.out());
+        assertEquals(json, Json.MAPPER.readTree(out.toFile()));
+        assertEquals("gptq", json.get("method").asText());
+        assertEquals(4, json.get("layers").size());
+        for (JsonNode layer : json.get("layers")) {
+            assertTrue(layer.get("seconds").asDouble() > 0);
+            double error = layer.get("worst_relative_error").asDouble();
+            assertTrue(error > 0 && error < 0.1, "4-bit GPTQ error " + error);
+        }
+        assertTrue(json.get("seconds").asDouble() > 0);
+        assertCleanError(run("bench", "quantize", "--shape", "tiny", "--bits", "5"), "--bits");
+        assertCleanError(run("bench", "quantize", "--shape", "tiny", "--method", "best"), "best");
+    }
+
     @Test
     void benchWritesItsJsonReport(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("bench.json");
