@@ -22,8 +22,9 @@ import org.qtale.tensor.Parallel;
  */
 public final class QuantizeBench {
     /** What to time. */
+    /** {@code layers} decoder layers are quantized, from the first (the whole model when it is at least its depth). */
     public record Plan(String shape, QuantizeJob.Method method, int bits, int groupSize, int samples, int length,
-            int threads, long seed) {
+            int threads, int layers, long seed) {
     }
 
     /** One decoder layer: seconds for capture, quantization and propagation, and the worst relative output error. */
@@ -56,14 +57,15 @@ public final class QuantizeBench {
                 List<Layer> layers = new ArrayList<>();
                 long begin = System.nanoTime();
                 LayerwiseQuantization.run(model, calibration,
-                        QuantizationMethods.of(plan.method(), plan.bits(), plan.groupSize()), parallel,
+                        QuantizationMethods.of(plan.method(), plan.bits(), plan.groupSize()), parallel, plan.layers(),
                         (layer, count, result, seconds) -> {
                             double worst = 0;
                             for (double e : result.relativeErrors()) {
                                 worst = Math.max(worst, e);
                             }
                             layers.add(new Layer(layer, seconds, worst));
-                            log.accept(String.format(Locale.ROOT, "layer %d/%d: %.1f s", layer + 1, count, seconds));
+                            log.accept(String.format(Locale.ROOT, "layer %d/%d: %.1f s", layer + 1,
+                                    Math.min(count, plan.layers()), seconds));
                         });
                 return new Result(config, buildSeconds, (System.nanoTime() - begin) / 1e9, layers);
             }

@@ -39,6 +39,10 @@ final class QuantizeBenchCommand implements Callable<Integer> {
     @Option(names = "--calib-len", defaultValue = "512", paramLabel = "T", description = "Tokens per window (default ${DEFAULT-VALUE}).")
     int length;
 
+    @Option(names = "--layers", paramLabel = "N",
+            description = "Quantize only the first N decoder layers (default: all); the report says how many ran.")
+    Integer layerLimit;
+
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: the number of cores).")
     Integer threads;
 
@@ -53,8 +57,9 @@ final class QuantizeBenchCommand implements Callable<Integer> {
     public Integer call() {
         CommandLine cl = spec.commandLine();
         int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (samples < 1 || length < 2 || threadCount < 1 || threadCount > 1024) {
-            throw new CommandLine.ParameterException(cl, "--calib-samples and --threads must be >= 1, --calib-len >= 2.");
+        if (samples < 1 || length < 2 || threadCount < 1 || threadCount > 1024 || layerLimit != null && layerLimit < 1) {
+            throw new CommandLine.ParameterException(cl,
+                    "--calib-samples, --threads and --layers must be >= 1, --calib-len >= 2.");
         }
         if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
             throw new CommandLine.ParameterException(cl, "--bits must be 2, 3, 4 or 8, got " + bits + ".");
@@ -62,7 +67,7 @@ final class QuantizeBenchCommand implements Callable<Integer> {
         QuantizeJob.Method m = QuantizeJob.Method.parse(method);
         PrintWriter err = cl.getErr();
         QuantizeBench.Result r = QuantizeBench.run(new QuantizeBench.Plan(shape, m, bits, groupSize, samples, length,
-                threadCount, 1), line -> {
+                threadCount, layerLimit == null ? Integer.MAX_VALUE : layerLimit, 1), line -> {
                     err.println("[bench quantize] " + line);
                     err.flush();
                 });
@@ -75,6 +80,8 @@ final class QuantizeBenchCommand implements Callable<Integer> {
         report.put("calib_len", length);
         report.put("threads", threadCount);
         report.put("cores", Runtime.getRuntime().availableProcessors());
+        report.put("model_layers", r.config().nLayers());
+        report.put("layers_quantized", r.layers().size());
         report.put("seconds", r.seconds());
         report.put("build_seconds", r.buildSeconds());
         ArrayNode layers = report.putArray("layers");
@@ -90,10 +97,11 @@ final class QuantizeBenchCommand implements Callable<Integer> {
             stdout.println(Json.write(report));
         } else {
             double slowest = r.layers().stream().mapToDouble(QuantizeBench.Layer::seconds).max().orElse(0);
-            stdout.printf(Locale.ROOT, "%-13s %-9s %4s %5s %8s %3s | %9s %13s%n", "shape", "method", "bits", "group",
-                    "tokens", "thr", "total s", "slowest layer");
-            stdout.printf(Locale.ROOT, "%-13s %-9s %4d %5d %8d %3d | %9.1f %11.1f s%n", shape, m.cliName(), bits,
-                    groupSize, samples * length, threadCount, r.seconds(), slowest);
+            stdout.printf(Locale.ROOT, "%-13s %-9s %4s %5s %8s %3s | %7s %9s %13s%n", "shape", "method", "bits", "group",
+                    "tokens", "thr", "layers", "total s", "slowest layer");
+            stdout.printf(Locale.ROOT, "%-13s %-9s %4d %5d %8d %3d | %3d/%-3d %9.1f %11.1f s%n", shape, m.cliName(), bits,
+                    groupSize, samples * length, threadCount, r.layers().size(), r.config().nLayers(), r.seconds(),
+                    slowest);
             stdout.println("JSON: " + file);
         }
         stdout.flush();

@@ -211,6 +211,12 @@ class CliTest {
             assertTrue(error > 0 && error < 0.1, "4-bit GPTQ error " + error);
         }
         assertTrue(json.get("seconds").asDouble() > 0);
+        assertEquals(4, json.get("layers_quantized").asInt());
+        Run two = run("bench", "quantize", "--shape", "tiny", "--method", "rtn", "--calib-samples", "1", "--calib-len", "8",
+                "--group-size", "64", "--threads", "1", "--layers", "2", "--out", dir.resolve("two.json").toString(),
+                "--json");
+        assertEquals(0, two.status(), two.err());
+        assertEquals(2, Json.MAPPER.readTree(two.out()).get("layers").size());
         assertCleanError(run("bench", "quantize", "--shape", "tiny", "--bits", "5"), "--bits");
         assertCleanError(run("bench", "quantize", "--shape", "tiny", "--method", "best"), "best");
     }

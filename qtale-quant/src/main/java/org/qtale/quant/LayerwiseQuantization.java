@@ -46,6 +46,12 @@ public final class LayerwiseQuantization {
 
     public static List<QuantizedLayer> run(LlamaModel model, CalibrationSet calibration, LayerMethod method,
             Parallel parallel, Listener listener) {
+        return run(model, calibration, method, parallel, model.config().nLayers(), listener);
+    }
+
+    /** Like {@link #run(LlamaModel, CalibrationSet, LayerMethod, Parallel, Listener)} for the first {@code count} layers. */
+    public static List<QuantizedLayer> run(LlamaModel model, CalibrationSet calibration, LayerMethod method,
+            Parallel parallel, int count, Listener listener) {
         LlamaConfig config = model.config();
         LlamaWeights weights = model.weights();
         int n = calibration.tokens().length;
@@ -55,7 +61,7 @@ public final class LayerwiseQuantization {
         }
         DecoderLayerPass pass = new DecoderLayerPass(config, calibration.samples(), calibration.length(), parallel);
         List<QuantizedLayer> layers = new ArrayList<>();
-        for (int l = 0; l < config.nLayers(); l++) {
+        for (int l = 0; l < Math.min(count, config.nLayers()); l++) {
             long begin = System.nanoTime();
             LayerWeights layer = weights.layers().get(l);
             float[] input = x.clone();
