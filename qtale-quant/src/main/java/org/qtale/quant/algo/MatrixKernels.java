@@ -148,35 +148,95 @@ final class MatrixKernels {
      */
     static void multiplySubtractFromFloats(double[] a, int aOffset, int aStride, double[] b, int bOffset,
             int bStride, float[] c, int cOffset, int cStride, int m, int p, int q) {
-        int width = D.length();
         for (int j0 = 0; j0 < q; j0 += COLUMN_BLOCK) {
             int j1 = Math.min(q, j0 + COLUMN_BLOCK);
-            for (int i = 0; i < m; i++) {
-                int a0 = aOffset + i * aStride;
-                int c0 = cOffset + i * cStride;
-                int j = j0;
-                for (; j + 2 * width <= j1; j += 2 * width) {
-                    DoubleVector s0 = DoubleVector.zero(D);
-                    DoubleVector s1 = DoubleVector.zero(D);
-                    for (int k = 0; k < p; k++) {
-                        int bk = bOffset + k * bStride + j;
-                        DoubleVector x = DoubleVector.broadcast(D, a[a0 + k]);
-                        s0 = x.fma(DoubleVector.fromArray(D, b, bk), s0);
-                        s1 = x.fma(DoubleVector.fromArray(D, b, bk + width), s1);
-                    }
-                    FloatVector d0 = (FloatVector) s0.convertShape(VectorOperators.D2F, F, 0);
-                    FloatVector d1 = (FloatVector) s1.convertShape(VectorOperators.D2F, F, 0);
-                    FloatVector.fromArray(F, c, c0 + j).sub(d0).intoArray(c, c0 + j);
-                    FloatVector.fromArray(F, c, c0 + j + width).sub(d1).intoArray(c, c0 + j + width);
-                }
-                for (; j < j1; j++) {
-                    double s = 0;
-                    for (int k = 0; k < p; k++) {
-                        s = Math.fma(a[a0 + k], b[bOffset + k * bStride + j], s);
-                    }
-                    c[c0 + j] -= (float) s;
-                }
+            int i = 0;
+            for (; i + TILE_ROWS <= m; i += TILE_ROWS) {
+                fourFloatRows(a, aOffset + i * aStride, aStride, b, bOffset, bStride, c, cOffset + i * cStride,
+                        cStride, p, j0, j1);
             }
+            for (; i < m; i++) {
+                oneFloatRow(a, aOffset + i * aStride, b, bOffset, bStride, c, cOffset + i * cStride, p, j0, j1);
+            }
+        }
+    }
+
+    private static void fourFloatRows(double[] a, int a0, int aStride, double[] b, int bOffset, int bStride,
+            float[] c, int c0, int cStride, int p, int j0, int j1) {
+        int width = D.length();
+        int a1 = a0 + aStride;
+        int a2 = a1 + aStride;
+        int a3 = a2 + aStride;
+        int j = j0;
+        for (; j + 2 * width <= j1; j += 2 * width) {
+            DoubleVector s00 = DoubleVector.zero(D);
+            DoubleVector s01 = DoubleVector.zero(D);
+            DoubleVector s10 = DoubleVector.zero(D);
+            DoubleVector s11 = DoubleVector.zero(D);
+            DoubleVector s20 = DoubleVector.zero(D);
+            DoubleVector s21 = DoubleVector.zero(D);
+            DoubleVector s30 = DoubleVector.zero(D);
+            DoubleVector s31 = DoubleVector.zero(D);
+            for (int k = 0; k < p; k++) {
+                int bk = bOffset + k * bStride + j;
+                DoubleVector b0 = DoubleVector.fromArray(D, b, bk);
+                DoubleVector b1 = DoubleVector.fromArray(D, b, bk + width);
+                DoubleVector x0 = DoubleVector.broadcast(D, a[a0 + k]);
+                s00 = x0.fma(b0, s00);
+                s01 = x0.fma(b1, s01);
+                DoubleVector x1 = DoubleVector.broadcast(D, a[a1 + k]);
+                s10 = x1.fma(b0, s10);
+                s11 = x1.fma(b1, s11);
+                DoubleVector x2 = DoubleVector.broadcast(D, a[a2 + k]);
+                s20 = x2.fma(b0, s20);
+                s21 = x2.fma(b1, s21);
+                DoubleVector x3 = DoubleVector.broadcast(D, a[a3 + k]);
+                s30 = x3.fma(b0, s30);
+                s31 = x3.fma(b1, s31);
+            }
+            int c1 = c0 + cStride;
+            int c2 = c1 + cStride;
+            int c3 = c2 + cStride;
+            FloatVector.fromArray(F, c, c0 + j).sub((FloatVector) s00.convertShape(VectorOperators.D2F, F, 0))
+                    .intoArray(c, c0 + j);
+            FloatVector.fromArray(F, c, c0 + j + width).sub((FloatVector) s01.convertShape(VectorOperators.D2F, F, 0))
+                    .intoArray(c, c0 + j + width);
+            FloatVector.fromArray(F, c, c1 + j).sub((FloatVector) s10.convertShape(VectorOperators.D2F, F, 0))
+                    .intoArray(c, c1 + j);
+            FloatVector.fromArray(F, c, c1 + j + width).sub((FloatVector) s11.convertShape(VectorOperators.D2F, F, 0))
+                    .intoArray(c, c1 + j + width);
+            FloatVector.fromArray(F, c, c2 + j).sub((FloatVector) s20.convertShape(VectorOperators.D2F, F, 0))
+                    .intoArray(c, c2 + j);
+            FloatVector.fromArray(F, c, c2 + j + width).sub((FloatVector) s21.convertShape(VectorOperators.D2F, F, 0))
+                    .intoArray(c, c2 + j + width);
+            FloatVector.fromArray(F, c, c3 + j).sub((FloatVector) s30.convertShape(VectorOperators.D2F, F, 0))
+                    .intoArray(c, c3 + j);
+            FloatVector.fromArray(F, c, c3 + j + width).sub((FloatVector) s31.convertShape(VectorOperators.D2F, F, 0))
+                    .intoArray(c, c3 + j + width);
+        }
+        for (int r = 0; r < TILE_ROWS; r++) {
+            oneFloatRow(a, a0 + r * aStride, b, bOffset, bStride, c, c0 + r * cStride, p, j, j1);
+        }
+    }
+
+    private static void oneFloatRow(double[] a, int a0, double[] b, int bOffset, int bStride, float[] c, int c0,
+            int p, int j0, int j1) {
+        int width = D.length();
+        int j = j0;
+        for (; j + width <= j1; j += width) {
+            DoubleVector s = DoubleVector.zero(D);
+            for (int k = 0; k < p; k++) {
+                s = DoubleVector.broadcast(D, a[a0 + k]).fma(DoubleVector.fromArray(D, b, bOffset + k * bStride + j), s);
+            }
+            FloatVector.fromArray(F, c, c0 + j).sub((FloatVector) s.convertShape(VectorOperators.D2F, F, 0))
+                    .intoArray(c, c0 + j);
+        }
+        for (; j < j1; j++) {
+            double s = 0;
+            for (int k = 0; k < p; k++) {
+                s = Math.fma(a[a0 + k], b[bOffset + k * bStride + j], s);
+            }
+            c[c0 + j] -= (float) s;
         }
     }
 
