@@ -43,19 +43,19 @@ final class GptqLayer implements LayerwiseQuantization.LayerMethod {
         double[] errors = new double[7];
         double loss = 0;
         int n = inputs.tokens();
-        Hessian qkv = hessian(inputs.qkv(), n, w.wq().cols(), pass.batch());
+        Hessian qkv = hessian(inputs.qkv(), n, w.wq().cols(), pass);
         LinearWeights[] projections = {w.wq(), w.wk(), w.wv(), w.wo(), w.gate(), w.up(), w.down()};
         for (int i = 0; i < 3; i++) {
             loss += add(pass.parallel(), q, errors, i, projections[i], qkv, inputs.qkv(), n);
         }
         float[] oInput = capture(pass, partial(w, q), qkHalfSplit, layerInput, DecoderLayerPass.Inputs.O);
-        loss += add(pass.parallel(), q, errors, 3, projections[3], hessian(oInput, n, w.wo().cols(), pass.batch()), oInput, n);
+        loss += add(pass.parallel(), q, errors, 3, projections[3], hessian(oInput, n, w.wo().cols(), pass), oInput, n);
         float[] mlpInput = capture(pass, partial(w, q), qkHalfSplit, layerInput, DecoderLayerPass.Inputs.GATE_UP);
-        Hessian mlp = hessian(mlpInput, n, w.gate().cols(), pass.batch());
+        Hessian mlp = hessian(mlpInput, n, w.gate().cols(), pass);
         loss += add(pass.parallel(), q, errors, 4, projections[4], mlp, mlpInput, n);
         loss += add(pass.parallel(), q, errors, 5, projections[5], mlp, mlpInput, n);
         float[] downInput = capture(pass, partial(w, q), qkHalfSplit, layerInput, DecoderLayerPass.Inputs.DOWN);
-        loss += add(pass.parallel(), q, errors, 6, projections[6], hessian(downInput, n, w.down().cols(), pass.batch()), downInput, n);
+        loss += add(pass.parallel(), q, errors, 6, projections[6], hessian(downInput, n, w.down().cols(), pass), downInput, n);
         return new QuantizedLayer(q, w.attentionNorm(), w.ffnNorm(), errors,
                 String.format(java.util.Locale.ROOT, "GPTQ loss %.4g", loss));
     }
@@ -64,8 +64,10 @@ final class GptqLayer implements LayerwiseQuantization.LayerMethod {
             Hessian h, float[] x, int n) {
         float[][] rows = QuantizedLayer.rows(weights);
         GptqOptions options = GptqOptions.of(groupSize);
-        GptqResult result = magr ? MagrGptq.quantize(rows, h, bits, false, options)
-                : org.qtale.quant.algo.Gptq.quantize(rows, h, GptqGrid.asymmetric(bits), options);
+        GptqResult result = magr
+                ? MagrGptq.quantize(rows, h, bits, false, options, MagrGptq.Options.reference(bits, groupSize),
+                        parallel)
+                : org.qtale.quant.algo.Gptq.quantize(rows, h, GptqGrid.asymmetric(bits), options, parallel);
         out.add(result.matrix());
         errors[i] = ReconstructionError.relative(weights, result.matrix(), x, n, parallel);
         return result.loss();
@@ -91,9 +93,9 @@ final class GptqLayer implements LayerwiseQuantization.LayerMethod {
         return captured[0];
     }
 
-    private static Hessian hessian(float[] x, int n, int cols, int samples) {
+    private static Hessian hessian(float[] x, int n, int cols, DecoderLayerPass pass) {
         Hessian h = new Hessian(cols);
-        h.add(x, n, samples);
+        h.add(x, n, pass.batch(), pass.parallel());
         return h;
     }
 

@@ -1,10 +1,10 @@
 package org.qtale.quant.algo;
 
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
 import org.qtale.QtaleException;
 import org.qtale.quant.QuantizedMatrix;
+import org.qtale.tensor.Parallel;
 
 /**
  * GPTQ (Frantar et al., ICLR 2023; {@code gptq.py::fasterquant} of IST-DASLab/gptq, with AutoGPTQ's static groups).
@@ -36,6 +36,9 @@ import org.qtale.quant.QuantizedMatrix;
  * are runs of {@code g} consecutive permuted columns and the result carries the group of every original column
  * ({@code g_idx}); static groups keep {@code group = column / g} and no index.
  *
+ * <p>Every row of W is quantized independently given U, so the rows of each block are split across the threads of a
+ * {@link Parallel} (the result does not depend on the split).
+ *
  * <p>Deviations from the reference: H and U are double (the reference uses fp32; W stays float as there, and the lazy
  * block update is summed in double before it is subtracted); ties in the act-order sort keep the original column
  * order (a stable sort; {@code torch.argsort} does not promise one); a Cholesky failure ends with a
@@ -47,6 +50,7 @@ public final class Gptq {
     private final int groupSize;
     private final GridRule rule;
     private final GptqOptions options;
+    private final Parallel parallel;
     private final boolean perChannel;
     private final boolean dynamicGroups;
     private final float[] w;
@@ -54,9 +58,10 @@ public final class Gptq {
     private final int[] perm;
     private final QuantGrid[][] grids;
     private final byte[] codes;
-    private double loss;
+    /** The loss of every row, summed in row order at the end so that the total does not depend on the threads. */
+    private final double[] rowLoss;
 
-    private Gptq(float[][] weights, double[] hessian, GridRule rule, GptqOptions options) {
+    private Gptq(float[][] weights, double[] hessian, GridRule rule, GptqOptions options, Parallel parallel) {
         this.cols = Weights.columns(weights);
         this.rows = weights.length;
         if (hessian.length != cols * cols) {
@@ -65,10 +70,12 @@ public final class Gptq {
         this.groupSize = Weights.groupSize(options.groupSize(), cols);
         this.rule = rule;
         this.options = options;
+        this.parallel = parallel;
         this.perChannel = groupSize == cols;
         this.dynamicGroups = !perChannel && !options.staticGroups();
         this.grids = new QuantGrid[rows][cols / groupSize];
         this.codes = new byte[rows * cols];
+        this.rowLoss = new double[rows];
 
         float[] original = Weights.flatten(weights);
         double[] h = hessian.clone();
@@ -84,7 +91,7 @@ public final class Gptq {
         double[] permuted = permuteSymmetric(h);
         addDamping(permuted, options.dampPercent());
         try {
-            this.u = Cholesky.upperFactorOfInverse(permuted, cols);
+            this.u = Cholesky.upperFactorOfInverse(permuted, cols, parallel);
         } catch (QtaleException e) {
             throw new QtaleException("GPTQ cannot factor the damped Hessian: " + e.getMessage()
                     + " Increase the damping or the calibration data.", e);
@@ -98,79 +105,71 @@ public final class Gptq {
 
     /** GPTQ with {@code hessian} the row-major {@code cols × cols} H (not modified). */
     public static GptqResult quantize(float[][] weights, double[] hessian, GridRule rule, GptqOptions options) {
-        return new Gptq(weights, hessian, rule, options).run();
+        return quantize(weights, hessian, rule, options, MatrixKernels.SEQUENTIAL);
+    }
+
+    /** GPTQ on the statistics of {@code hessian}, with the factorization and the rows split across {@code parallel}. */
+    public static GptqResult quantize(float[][] weights, Hessian hessian, GridRule rule, GptqOptions options,
+            Parallel parallel) {
+        return quantize(weights, hessian.matrix(), rule, options, parallel);
+    }
+
+    public static GptqResult quantize(float[][] weights, double[] hessian, GridRule rule, GptqOptions options,
+            Parallel parallel) {
+        return new Gptq(weights, hessian, rule, options, parallel).run();
     }
 
     private GptqResult run() {
         for (int i1 = 0; i1 < cols; i1 += options.blockSize()) {
+            int first = i1;
             int i2 = Math.min(i1 + options.blockSize(), cols);
-            double[] err = quantizeBlock(i1, i2);
-            propagateBlockError(err, i1, i2);
+            parallel.forRange(rows, 4, (from, to) -> {
+                double[] err = new double[(to - from) * (i2 - first)];
+                for (int r = from; r < to; r++) {
+                    quantizeBlock(r, first, i2, err, (r - from) * (i2 - first));
+                }
+                propagateBlockError(err, from, to, first, i2);
+            });
+        }
+        double loss = 0;
+        for (double l : rowLoss) {
+            loss += l;
         }
         int[] groupIndex = dynamicGroups && options.actOrder() ? permutedGroupIndex() : null;
         QuantizedMatrix matrix = Weights.assemble(rule.bits(), groupSize, codes, grids, groupIndex);
         return new GptqResult(matrix, loss);
     }
 
-    /** Quantizes columns {@code [i1, i2)} with OBS updates inside the block; returns {@code Err1} (rows × count). */
-    private double[] quantizeBlock(int i1, int i2) {
+    /**
+     * Quantizes columns {@code [i1, i2)} of row {@code r} with OBS updates inside the block, on a copy {@code w1} of
+     * the row's block; its {@code Err1} goes to {@code err[at, at + i2 − i1)}.
+     */
+    private void quantizeBlock(int r, int i1, int i2, double[] err, int at) {
         int count = i2 - i1;
-        float[] w1 = new float[rows * count];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(w, r * cols + i1, w1, r * count, count);
-        }
-        double[] err = new double[rows * count];
+        float[] w1 = new float[count];
+        System.arraycopy(w, r * cols + i1, w1, 0, count);
         for (int i = 0; i < count; i++) {
             int col = i1 + i;
             if (dynamicGroups && col % groupSize == 0) {
-                fitDynamicGroup(col);
+                grids[r][col / groupSize] = rule.fit(w, r * cols + col, r * cols + col + groupSize);
             }
             double d = u[col * cols + col];
-            for (int r = 0; r < rows; r++) {
-                int at = r * count;
-                float x = w1[at + i];
-                QuantGrid grid = gridOf(r, col);
-                int code = grid.code(x);
-                codes[r * cols + perm[col]] = (byte) code;
-                double e = (x - grid.value(code)) / d;
-                loss += e * e / 2;
-                err[at + i] = e;
-                for (int j = i + 1; j < count; j++) {
-                    w1[at + j] -= (float) (e * u[col * cols + i1 + j]);
-                }
-            }
+            float x = w1[i];
+            QuantGrid grid = gridOf(r, col);
+            int code = grid.code(x);
+            codes[r * cols + perm[col]] = (byte) code;
+            double e = (x - grid.value(code)) / d;
+            rowLoss[r] += e * e / 2;
+            err[at + i] = e;
+            MatrixKernels.subtractScaledFromFloats(w1, e, u, col * cols + i1, i + 1, count);
         }
-        return err;
     }
 
-    /** The lazy batch update {@code W[:, i2:] −= Err1 · U[i1:i2, i2:]}. */
-    private void propagateBlockError(double[] err, int i1, int i2) {
+    /** The lazy batch update {@code W[from:to, i2:] −= Err1 · U[i1:i2, i2:]}. */
+    private void propagateBlockError(double[] err, int from, int to, int i1, int i2) {
         int count = i2 - i1;
-        double[] update = new double[cols - i2];
-        for (int r = 0; r < rows; r++) {
-            Arrays.fill(update, 0);
-            for (int i = 0; i < count; i++) {
-                double e = err[r * count + i];
-                if (e == 0) {
-                    continue;
-                }
-                int uRow = (i1 + i) * cols + i2;
-                for (int j = 0; j < update.length; j++) {
-                    update[j] += e * u[uRow + j];
-                }
-            }
-            int wRow = r * cols + i2;
-            for (int j = 0; j < update.length; j++) {
-                w[wRow + j] -= (float) update[j];
-            }
-        }
-    }
-
-    /** A dynamic group starting at permuted column {@code col}, fitted on {@code W[:, col:col+g]}. */
-    private void fitDynamicGroup(int col) {
-        for (int r = 0; r < rows; r++) {
-            grids[r][col / groupSize] = rule.fit(w, r * cols + col, r * cols + col + groupSize);
-        }
+        MatrixKernels.multiplySubtractFromFloats(err, 0, count, u, i1 * cols + i2, cols, w, from * cols + i2, cols,
+                to - from, count, cols - i2);
     }
 
     private QuantGrid gridOf(int row, int permutedCol) {

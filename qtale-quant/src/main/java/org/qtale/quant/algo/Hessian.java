@@ -1,6 +1,7 @@
 package org.qtale.quant.algo;
 
 import org.qtale.QtaleException;
+import org.qtale.tensor.Parallel;
 
 /**
  * The GPTQ Hessian of one linear layer's inputs, {@code H = (2/n)·Σ_s X_sᵀ X_s} over the {@code n} calibration
@@ -18,6 +19,11 @@ import org.qtale.QtaleException;
  * <p>Deviation: the reference accumulates in fp32; this accumulates in double.
  */
 public final class Hessian {
+    /** Tokens converted to double per product. */
+    private static final int TOKEN_BLOCK = 256;
+    /** Rows of H per product: the upper triangle is covered by row blocks that start at their diagonal. */
+    private static final int ROW_BLOCK = 128;
+
     private final int columns;
     private final double[] h;
     private int samples;
@@ -51,6 +57,56 @@ public final class Hessian {
 
     /** Adds a batch of {@code batchSamples} samples whose {@code tokens} rows (all of them) are in {@code x}. */
     public void add(float[] x, int tokens, int batchSamples) {
+        add(x, tokens, batchSamples, MatrixKernels.SEQUENTIAL);
+    }
+
+    /**
+     * {@link #add(float[], int, int)} with the rows of H split across {@code parallel}: the upper triangle gets
+     * {@code (2/n) · X_bᵀ X_b} for blocks {@code X_b} of tokens, one product per block.
+     */
+    public void add(float[] x, int tokens, int batchSamples, Parallel parallel) {
+        checkBatch(x, tokens, batchSamples);
+        decay(batchSamples);
+        double weight = 2.0 / samples;
+        int block = Math.min(tokens, TOKEN_BLOCK);
+        double[] minusWeightedT = new double[columns * block];
+        double[] inputs = new double[block * columns];
+        for (int t0 = 0; t0 < tokens; t0 += block) {
+            int count = Math.min(block, tokens - t0);
+            for (int t = 0; t < count; t++) {
+                int row = (t0 + t) * columns;
+                for (int i = 0; i < columns; i++) {
+                    inputs[t * columns + i] = x[row + i];
+                    minusWeightedT[i * count + t] = -(weight * x[row + i]);
+                }
+            }
+            parallel.forRange(columns, ROW_BLOCK, (from, to) -> {
+                for (int i0 = from; i0 < to; i0 += ROW_BLOCK) {
+                    int i1 = Math.min(to, i0 + ROW_BLOCK);
+                    MatrixKernels.multiplySubtract(minusWeightedT, i0 * count, count, inputs, i0, columns, h,
+                            i0 * columns + i0, columns, i1 - i0, count, columns - i0);
+                }
+            });
+        }
+        MatrixKernels.mirrorUpperToLower(h, columns, parallel);
+    }
+
+    /** The unvectorized single-threaded {@link #add(float[], int, int)}, one outer product per token. */
+    void addReference(float[] x, int tokens, int batchSamples) {
+        checkBatch(x, tokens, batchSamples);
+        decay(batchSamples);
+        double weight = 2.0 / samples;
+        for (int t = 0; t < tokens; t++) {
+            addOuterProductUpper(x, t * columns, weight);
+        }
+        for (int i = 0; i < columns; i++) {
+            for (int j = 0; j < i; j++) {
+                h[i * columns + j] = h[j * columns + i];
+            }
+        }
+    }
+
+    private void checkBatch(float[] x, int tokens, int batchSamples) {
         if (tokens < 0 || x.length != tokens * columns) {
             throw new QtaleException("Calibration inputs of " + x.length + " values are not " + tokens + " tokens of "
                     + columns + " columns.");
@@ -58,16 +114,15 @@ public final class Hessian {
         if (batchSamples < 1) {
             throw new QtaleException("A calibration batch needs at least one sample, got " + batchSamples + ".");
         }
+    }
+
+    /** {@code H ← H · n / (n + b);  n ← n + b}. */
+    private void decay(int batchSamples) {
         double decay = (double) samples / (samples + batchSamples);
         for (int i = 0; i < h.length; i++) {
             h[i] *= decay;
         }
         samples += batchSamples;
-        double weight = 2.0 / samples;
-        for (int t = 0; t < tokens; t++) {
-            addOuterProductUpper(x, t * columns, weight);
-        }
-        mirrorUpperToLower();
     }
 
     /** A copy of H, row-major {@code columns × columns}. */
@@ -95,14 +150,6 @@ public final class Hessian {
             int row = i * columns;
             for (int j = i; j < columns; j++) {
                 h[row + j] += xi * x[offset + j];
-            }
-        }
-    }
-
-    private void mirrorUpperToLower() {
-        for (int i = 0; i < columns; i++) {
-            for (int j = 0; j < i; j++) {
-                h[i * columns + j] = h[j * columns + i];
             }
         }
     }

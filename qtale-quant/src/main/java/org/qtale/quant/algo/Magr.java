@@ -2,6 +2,7 @@ package org.qtale.quant.algo;
 
 import java.util.SplittableRandom;
 import org.qtale.QtaleException;
+import org.qtale.tensor.Parallel;
 
 /**
  * MagR, weight magnitude reduction (Zhang, Wang, Deng, Li, Yang, Yin, NeurIPS 2024; AozhongZhang/MagR
@@ -34,7 +35,7 @@ import org.qtale.QtaleException;
  * </ul>
  */
 public final class Magr {
-    private static final int ROW_TILE = 16;
+    private static final int ROW_TILE = 64;
     private static final int POWER_ITERATIONS = 1000;
     private static final double POWER_TOLERANCE = 1e-12;
 
@@ -47,6 +48,11 @@ public final class Magr {
      * @param hessian row-major {@code cols × cols} {@code XᵀX} up to a positive factor (GPTQ's H or the Gram matrix)
      */
     public static float[][] preprocess(float[][] weights, double[] hessian, MagrOptions options) {
+        return preprocess(weights, hessian, options, MatrixKernels.SEQUENTIAL);
+    }
+
+    /** {@link #preprocess(float[][], double[], MagrOptions)} with tiles of rows split across {@code parallel}. */
+    public static float[][] preprocess(float[][] weights, double[] hessian, MagrOptions options, Parallel parallel) {
         int cols = Weights.columns(weights);
         if (hessian.length != cols * cols) {
             throw new QtaleException("The Hessian has " + hessian.length + " entries for " + cols + " input columns.");
@@ -61,65 +67,52 @@ public final class Magr {
             g[i] /= lambdaMax;
         }
         float[][] out = new float[weights.length][];
-        for (int from = 0; from < weights.length; from += ROW_TILE) {
-            int to = Math.min(weights.length, from + ROW_TILE);
-            preprocessRows(weights, from, to, g, groupSize, options, out);
-        }
+        parallel.forRange(weights.length, ROW_TILE, (start, end) -> {
+            for (int from = start; from < end; from += ROW_TILE) {
+                preprocessRows(weights, from, Math.min(end, from + ROW_TILE), g, groupSize, options, out);
+            }
+        });
         return out;
     }
 
     /**
      * Proximal gradient for rows {@code [from, to)}: {@code w ← prox(w − G (w − ŵ))}, starting from {@code ŵ}. The
-     * rows of a tile share every pass over G, so G streams from memory once per tile and iteration, not once per row.
+     * rows of a tile share every pass over G ({@code G (w − ŵ)} is one product for the tile), so G streams from memory
+     * once per tile and iteration, not once per row.
      */
     private static void preprocessRows(float[][] weights, int from, int to, double[] g, int groupSize,
             MagrOptions options, float[][] out) {
         int rows = to - from;
         int cols = weights[from].length;
-        double[][] target = new double[rows][cols];
-        double[][] w = new double[rows][];
-        double[][] next = new double[rows][cols];
-        double[] difference = new double[rows];
+        double[] target = new double[rows * cols];
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {
-                target[r][j] = weights[from + r][j];
+                target[r * cols + j] = weights[from + r][j];
             }
-            w[r] = target[r].clone();
         }
+        double[] w = target.clone();
+        double[] next = new double[rows * cols];
+        double[] difference = new double[rows * cols];
         for (int iteration = 0; iteration < options.iterations(); iteration++) {
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(w[r], 0, next[r], 0, cols);
+            for (int i = 0; i < w.length; i++) {
+                difference[i] = w[i] - target[i];
             }
-            // next −= G (w − ŵ), as next −= (w_i − ŵ_i) · G_i,: for every i (G is symmetric)
-            for (int i = 0; i < cols; i++) {
-                int gRow = i * cols;
-                for (int r = 0; r < rows; r++) {
-                    difference[r] = w[r][i] - target[r][i];
-                }
-                for (int r = 0; r < rows; r++) {
-                    double d = difference[r];
-                    if (d == 0) {
-                        continue;
-                    }
-                    double[] n = next[r];
-                    for (int j = 0; j < cols; j++) {
-                        n[j] -= d * g[gRow + j];
-                    }
-                }
-            }
+            System.arraycopy(w, 0, next, 0, w.length);
+            // next −= (w − ŵ) G, row by row the same as G (w − ŵ) for the symmetric G
+            MatrixKernels.multiplySubtract(difference, 0, cols, g, 0, cols, next, 0, cols, rows, cols, cols);
             for (int r = 0; r < rows; r++) {
                 for (int group = 0; group < cols; group += groupSize) {
-                    LInfinityProx.prox(next[r], group, group + groupSize, options.alpha());
+                    LInfinityProx.prox(next, r * cols + group, r * cols + group + groupSize, options.alpha());
                 }
-                double[] swap = w[r];
-                w[r] = next[r];
-                next[r] = swap;
             }
+            double[] swap = w;
+            w = next;
+            next = swap;
         }
         for (int r = 0; r < rows; r++) {
             out[from + r] = new float[cols];
             for (int j = 0; j < cols; j++) {
-                out[from + r][j] = (float) w[r][j];
+                out[from + r][j] = (float) w[r * cols + j];
             }
         }
     }

@@ -1,6 +1,7 @@
 package org.qtale.quant.algo;
 
 import org.qtale.QtaleException;
+import org.qtale.tensor.Parallel;
 
 /**
  * MagR + GPTQ as the released MagR code runs it ({@code optq.py::fasterquant(magr=True)}):
@@ -75,13 +76,20 @@ public final class MagrGptq {
 
     public static GptqResult quantize(float[][] weights, Hessian hessian, int bits, boolean symmetric,
             GptqOptions gptq, Options options) {
+        return quantize(weights, hessian, bits, symmetric, gptq, options, MatrixKernels.SEQUENTIAL);
+    }
+
+    /** MagR + GPTQ with GPTQ's factorization and rows split across {@code parallel}. */
+    public static GptqResult quantize(float[][] weights, Hessian hessian, int bits, boolean symmetric,
+            GptqOptions gptq, Options options, Parallel parallel) {
         if (options.magr().groupSize() != gptq.groupSize()) {
             throw new QtaleException("MagR groups of " + options.magr().groupSize()
                     + " columns do not match GPTQ groups of " + gptq.groupSize() + ".");
         }
         double[] h = hessian.matrix();
-        float[][] preprocessed = Magr.preprocess(weights, h, options.magr());
-        GptqResult gptqResult = Gptq.quantize(preprocessed, h, new GptqGrid(bits, symmetric, options.beta()), gptq);
+        float[][] preprocessed = Magr.preprocess(weights, h, options.magr(), parallel);
+        GptqResult gptqResult = Gptq.quantize(preprocessed, h, new GptqGrid(bits, symmetric, options.beta()), gptq,
+                parallel);
         if (options.refinementPasses() == 0) {
             return gptqResult;
         }

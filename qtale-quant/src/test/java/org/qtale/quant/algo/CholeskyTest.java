@@ -1,5 +1,6 @@
 package org.qtale.quant.algo;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.qtale.QtaleException;
+import org.qtale.tensor.Parallel;
 
 class CholeskyTest {
     private static final int N = 7;
@@ -75,5 +77,67 @@ class CholeskyTest {
         assertThrows(QtaleException.class, () -> Cholesky.lower(new double[] {1, 2, 2, 1}, 2));
         assertThrows(QtaleException.class, () -> Cholesky.lower(new double[] {0, 0, 0, 1}, 2));
         assertThrows(QtaleException.class, () -> Cholesky.lower(new double[3], 2));
+    }
+
+    /** {@code XᵀX / rows + 0.05 I} for a random {@code 2n × n} X. */
+    private static double[] randomSpd(int n, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int rows = 2 * n;
+        double[] x = new double[rows * n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = SyntheticLayer.normal(random);
+        }
+        double[] a = new double[n * n];
+        for (int t = 0; t < rows; t++) {
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    a[i * n + j] += x[t * n + i] * x[t * n + j] / rows;
+                }
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            a[i * n + i] += 0.05;
+        }
+        return a;
+    }
+
+    private static void assertRelativelyClose(double[] expected, double[] actual, double tolerance) {
+        double scale = 0;
+        for (double e : expected) {
+            scale = Math.max(scale, Math.abs(e));
+        }
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], tolerance * scale, "entry " + i);
+        }
+    }
+
+    @Test
+    void blockedFactorsMatchTheUnblockedReferenceOnAnyThreadCount() {
+        try (Parallel two = new Parallel(2)) {
+            for (int n : new int[] {1, 7, 33, 130, 257}) {
+                double[] a = randomSpd(n, n);
+                double[] l = Cholesky.lowerReference(a, n);
+                double[] inverse = Cholesky.inverseFromLowerReference(l, n);
+                double[] u = Cholesky.upperFactorOfInverseReference(a, n);
+                assertRelativelyClose(l, Cholesky.lower(a, n), 1e-12);
+                assertRelativelyClose(inverse, Cholesky.inverseFromLower(l, n), 1e-10);
+                double[] sequential = Cholesky.upperFactorOfInverse(a, n);
+                assertRelativelyClose(u, sequential, 1e-9);
+                assertArrayEquals(Cholesky.lower(a, n), Cholesky.lower(a, n, two), "n = " + n);
+                assertArrayEquals(Cholesky.inverseFromLower(l, n), Cholesky.inverseFromLower(l, n, two), "n = " + n);
+                assertArrayEquals(sequential, Cholesky.upperFactorOfInverse(a, n, two), "n = " + n);
+            }
+        }
+    }
+
+    @Test
+    void aLatePivotThatIsNotPositiveFails() {
+        int n = 257;
+        double[] a = randomSpd(n, 3);
+        a[200 * n + 200] = -1;
+        try (Parallel two = new Parallel(2)) {
+            QtaleException e = assertThrows(QtaleException.class, () -> Cholesky.lower(a, n, two));
+            assertTrue(e.getMessage().contains("pivot 200 "), e.getMessage());
+        }
     }
 }

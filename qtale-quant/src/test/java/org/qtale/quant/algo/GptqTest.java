@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.qtale.QtaleException;
 import org.qtale.quant.QuantizedMatrix;
+import org.qtale.tensor.Parallel;
 
 class GptqTest {
     private static final int ROWS = 32;
@@ -266,5 +267,22 @@ class GptqTest {
         assertTrue(e.getMessage().startsWith("GPTQ cannot factor the damped Hessian"), e.getMessage());
         assertThrows(QtaleException.class, () -> GptqOptions.of(0));
         assertThrows(QtaleException.class, () -> GptqOptions.perChannel().withBlockSize(0));
+    }
+
+    @Test
+    void rowsSplitAcrossThreadsGiveTheSameResult() {
+        float[][] x = correlatedInputs(21);
+        float[][] w = SyntheticLayer.gaussian(37, COLS, 1, 22);
+        double[] h = SyntheticLayer.hessian(x, TOKENS_PER_SAMPLE).matrix();
+        try (Parallel two = new Parallel(2)) {
+            for (GptqOptions options : new GptqOptions[] {GptqOptions.of(32).withBlockSize(48),
+                    GptqOptions.of(32).withActOrder(true).withBlockSize(40), GptqOptions.perChannel()}) {
+                GptqResult one = Gptq.quantize(w, h, GptqGrid.asymmetric(3), options);
+                GptqResult split = Gptq.quantize(w, h, GptqGrid.asymmetric(3), options, two);
+                assertArrayEquals(one.matrix().codes(), split.matrix().codes(), options.toString());
+                assertArrayEquals(one.matrix().scales(), split.matrix().scales(), options.toString());
+                assertEquals(one.loss(), split.loss(), 0, options.toString());
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 import org.qtale.QtaleException;
+import org.qtale.tensor.Parallel;
 
 class HessianTest {
     /** {@code Σ_t x_t x_tᵀ} directly. */
@@ -67,5 +68,25 @@ class HessianTest {
         Hessian h = new Hessian(4);
         assertThrows(QtaleException.class, () -> h.add(new float[10], 3));
         assertThrows(QtaleException.class, () -> h.add(new float[8], 2, 0));
+    }
+
+    @Test
+    void blockedProductsMatchTheOuterProductReference() {
+        try (Parallel two = new Parallel(2)) {
+            for (int columns : new int[] {1, 7, 33, 130, 257}) {
+                Hessian blocked = new Hessian(columns);
+                Hessian reference = new Hessian(columns);
+                for (int tokens : new int[] {5, 300}) {
+                    float[] x = Weights.flatten(SyntheticLayer.gaussian(tokens, columns, 1, columns + tokens));
+                    blocked.add(x, tokens, 2, two);
+                    reference.addReference(x, tokens, 2);
+                }
+                double[] expected = reference.matrix();
+                double[] actual = blocked.matrix();
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], actual[i], 1e-12 * (1 + Math.abs(expected[i])), "columns " + columns);
+                }
+            }
+        }
     }
 }
