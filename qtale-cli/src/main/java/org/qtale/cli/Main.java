@@ -55,9 +55,7 @@ public final class Main implements Runnable {
                 return 2;
             }
             if (cause instanceof OutOfMemoryError) {
-                err.println("error: out of memory; give the JVM more heap (JAVA_OPTS=-Xmx...) or use a smaller model.");
-                err.flush();
-                return 3;
+                return outOfMemory(err);
             }
             err.println("internal error: " + ex + " (set QTALE_DEBUG=1 for the stack trace)");
             if (System.getenv("QTALE_DEBUG") != null) {
@@ -72,7 +70,18 @@ public final class Main implements Runnable {
             err.flush();
             return 2;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands only exceptions to the handler above; errors thrown by a command arrive here
+            return outOfMemory(err);
+        }
+    }
+
+    private static int outOfMemory(PrintWriter err) {
+        err.println("error: out of memory; give the JVM more heap (QTALE_JAVA_OPTS=-Xmx20g, say) or use a smaller model.");
+        err.flush();
+        return 3;
     }
 
     static final class Version implements CommandLine.IVersionProvider {
