@@ -21,8 +21,10 @@ import org.qtale.tensor.Parallel;
  * weights' values; perplexity does, so none is reported.
  */
 public final class QuantizeBench {
-    /** What to time. */
-    /** {@code layers} decoder layers are quantized, from the first (the whole model when it is at least its depth). */
+    /**
+     * What to time: {@code layers} decoder layers are quantized, from the first (the whole model when it is at least
+     * its depth), on {@code samples} windows of {@code length} tokens (at most the shape's context).
+     */
     public record Plan(String shape, QuantizeJob.Method method, int bits, int groupSize, int samples, int length,
             int threads, int layers, long seed) {
     }
@@ -31,7 +33,7 @@ public final class QuantizeBench {
     public record Layer(int layer, double seconds, double worstRelativeError) {
     }
 
-    public record Result(LlamaConfig config, double buildSeconds, double seconds, List<Layer> layers) {
+    public record Result(LlamaConfig config, int calibLength, double buildSeconds, double seconds, List<Layer> layers) {
     }
 
     private QuantizeBench() {
@@ -39,20 +41,21 @@ public final class QuantizeBench {
 
     public static Result run(Plan plan, Consumer<String> log) {
         LlamaConfig config = ModelShapes.get(plan.shape());
+        QuantizeJob.checkGroups(config, plan.groupSize());
+        int length = Math.min(plan.length(), config.contextLength());
         try (Parallel parallel = new Parallel(plan.threads())) {
             log.accept("building " + plan.shape() + " with random BF16 weights");
             long built = System.nanoTime();
             try (LlamaModel model = RandomModels.build(config, DType.BF16, plan.seed(), parallel)) {
                 double buildSeconds = (System.nanoTime() - built) / 1e9;
-                int[] tokens = new int[plan.samples() * plan.length()];
+                int[] tokens = new int[plan.samples() * length];
                 Random random = new Random(plan.seed());
                 for (int i = 0; i < tokens.length; i++) {
                     tokens[i] = random.nextInt(config.vocabSize());
                 }
-                CalibrationSet calibration = new CalibrationSet("random tokens", tokens, plan.samples(), plan.length(),
-                        null);
+                CalibrationSet calibration = new CalibrationSet("random tokens", tokens, plan.samples(), length, null);
                 log.accept(String.format(Locale.ROOT, "%s at %d bits, groups of %d, on %d windows of %d tokens, %d threads",
-                        plan.method().cliName(), plan.bits(), plan.groupSize(), plan.samples(), plan.length(),
+                        plan.method().cliName(), plan.bits(), plan.groupSize(), plan.samples(), length,
                         plan.threads()));
                 List<Layer> layers = new ArrayList<>();
                 long begin = System.nanoTime();
@@ -67,7 +70,7 @@ public final class QuantizeBench {
                             log.accept(String.format(Locale.ROOT, "layer %d/%d: %.1f s", layer + 1,
                                     Math.min(count, plan.layers()), seconds));
                         });
-                return new Result(config, buildSeconds, (System.nanoTime() - begin) / 1e9, layers);
+                return new Result(config, length, buildSeconds, (System.nanoTime() - begin) / 1e9, layers);
             }
         }
     }

@@ -77,7 +77,7 @@ final class QuantizeBenchCommand implements Callable<Integer> {
         report.put("bits", bits);
         report.put("group_size", groupSize);
         report.put("calib_samples", samples);
-        report.put("calib_len", length);
+        report.put("calib_len", r.calibLength());
         report.put("threads", threadCount);
         report.put("cores", Runtime.getRuntime().availableProcessors());
         report.put("model_layers", r.config().nLayers());
@@ -100,7 +100,7 @@ final class QuantizeBenchCommand implements Callable<Integer> {
             stdout.printf(Locale.ROOT, "%-13s %-9s %4s %5s %8s %3s | %7s %9s %13s%n", "shape", "method", "bits", "group",
                     "tokens", "thr", "layers", "total s", "slowest layer");
             stdout.printf(Locale.ROOT, "%-13s %-9s %4d %5d %8d %3d | %3d/%-3d %9.1f %11.1f s%n", shape, m.cliName(), bits,
-                    groupSize, samples * length, threadCount, r.layers().size(), r.config().nLayers(), r.seconds(),
+                    groupSize, samples * r.calibLength(), threadCount, r.layers().size(), r.config().nLayers(), r.seconds(),
                     slowest);
             stdout.println("JSON: " + file);
         }

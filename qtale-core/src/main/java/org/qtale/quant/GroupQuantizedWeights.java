@@ -30,8 +30,9 @@ import org.qtale.tensor.VectorOps;
 
 /**
  * Group-wise asymmetric integer weights at 2, 3, 4 or 8 bits: {@code W[r][c] = scale · (code − zero)} with one float16
- * scale and one {@code bits}-bit zero point per row and group of {@code groupSize} consecutive columns, dequantized on
- * the fly against float activations (W4A16 and friends).
+ * scale and one {@code bits}-bit zero point per row and group of {@code groupSize} consecutive columns. Several tokens
+ * at once are multiplied against float activations, dequantizing on the fly (W4A16 and friends); a single token at 2
+ * and 4 bits is rounded to 8-bit integer activations first (W4A8, see {@link Activations}).
  *
  * <h2>Layout</h2>
  * Each row is stored on its own, its groups one after the other, so that a row streams from memory front to back. A
@@ -54,13 +55,17 @@ import org.qtale.tensor.VectorOps;
  * group sums {@code Σ x} come from {@link #prepare}, so that the zero points never enter the inner loop. The inner loop
  * then loads a chunk of each row, widens its bytes to 32-bit lanes (one vector of 16 lanes per chunk on 512-bit
  * hardware; narrower vectors take it in parts), shifts and masks out each slot's codes, converts them to float and
- * multiplies them with the slot's 16 activations, each activation vector serving the four rows; at the end of each group
- * the accumulators are scaled into the row totals (groups of whole chunks), or after each group inside a chunk (2 bits
- * in groups of 32, 3 bits in groups of 32 or 64). The four rows are a quarter of the row range apart, so that the loop
- * reads four long sequential streams. Prefill (several tokens) dequantizes four rows into floats and runs them against
- * every token with {@link MatMulTiles}. Layouts the decode kernels do not cover (other group sizes, rows that end in a
- * partial chunk, vectors wider than 16 lanes) take the prefill path, which dequantizes with scalar code when the group
- * size is not a multiple of 16.
+ * multiplies them with the slot's 16 activations, each activation vector serving the four rows; at the end of each
+ * group the accumulators are scaled into the row totals (groups of whole chunks), or after each group inside a chunk (2
+ * bits in groups of 32, 3 bits in groups of 32 or 64). The four rows are a quarter of the row range apart, so that the
+ * loop reads four long sequential streams. Prefill (several tokens) dequantizes four rows into floats and runs them
+ * against every token with {@link MatMulTiles}. The integer decode kernels keep the four-row scheme: the token's
+ * activations are rounded once per product to 8-bit codes with a scale per group, and each step widens code bytes to
+ * 16-bit lanes and multiplies them, shifted by each code position, with differences of the activation codes (so that no
+ * mask is needed), summing in 16 bits within a group; they cover groups of whole steps whose sums fit in 16 bits (at 4
+ * bits, groups of 64 to 512 columns on 512-bit vectors, 32 to 256 on 256-bit ones). Layouts the decode kernels do not
+ * cover (other group sizes, rows that end in a partial chunk, vectors wider than 16 lanes) take the prefill path, which
+ * dequantizes with scalar code when the group size is not a multiple of 16.
  */
 public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     /** Columns per slot, and lanes of a chunk. */
@@ -342,15 +347,30 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
             groupScales[g] = max / ACTIVATION_LEVELS;
             codeSums[g] = sum;
         }
+        // the kernels multiply whole shifted bytes, (byte >>> m·bits) = Σ_{k≥m} code_k·2^((k−m)·bits), by these
+        // differences, so that the higher codes' terms cancel: Σ_m (byte >>> m·bits)·(a_m − 2^bits·a_(m−1)) = Σ_m code_m·a_m
+        // (exact in 16-bit arithmetic, which wraps, as long as the true sum fits)
         short[] codes = new short[cols];
-        int columnsPerChunk = SLOT * perByte;
         for (int at = 0; at < cols; at++) {
-            int step = at / (perByte * SHORT_LANES);
             int m = at / SHORT_LANES % perByte;
-            int b = step * SHORT_LANES + at % SHORT_LANES;
-            codes[at] = (short) rounded[b / SLOT * columnsPerChunk + m * SLOT + b % SLOT];
+            int activation = rounded[integerLaneColumn(at, perByte, SHORT_LANES)];
+            int below = m == 0 ? 0 : rounded[integerLaneColumn(at - SHORT_LANES, perByte, SHORT_LANES)];
+            codes[at] = (short) (activation - (below << bits));
         }
         return LinearInput.groupedIntegers(x, cols, reordered, codes, groupScales, codeSums);
+    }
+
+    /**
+     * The (stored) column whose code meets activation slot {@code at} in the integer kernels with {@code perByte}
+     * codes per byte and {@code lanes} short lanes: step {@code s = at / (perByte·lanes)} widens row bytes {@code [s·lanes,
+     * (s+1)·lanes)}, and slot {@code s·perByte·lanes + m·lanes + k} takes the code at bit {@code m·bits} of byte {@code
+     * s·lanes + k}, which in a chunk of 16 bytes is column {@code 16·m + j} of byte {@code j}.
+     */
+    static int integerLaneColumn(int at, int perByte, int lanes) {
+        int step = at / (perByte * lanes);
+        int m = at / lanes % perByte;
+        int b = step * lanes + at % lanes;
+        return b / SLOT * SLOT * perByte + m * SLOT + b % SLOT;
     }
 
     @Override
@@ -1007,9 +1027,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     // ---- integer decode kernels ---------------------------------------------------------------------------------
     //
     // The same four-row scheme on 8-bit activation codes (widened to shorts once per product, in the lane order
-    // integerInput lays out): each step widens SHORT_LANES code bytes of each row to shorts, masks and shifts out the
-    // codes at each bit position, and multiplies and adds them with the activation codes in 16-bit lanes, exact while
-    // a group's products fit (checked when the weights are built). At the end of a group each accumulator's neighbour
+    // integerInput lays out): each step widens SHORT_LANES code bytes of each row to shorts and multiplies the byte,
+    // shifted right by each code position in turn, with the activation differences integerInput prepared, so that no
+    // mask is needed; products and sums wrap in 16-bit lanes and are exact while a group's true sum of code times
+    // activation fits (checked when the weights are built). At the end of a group each accumulator's neighbour
     // lanes are added as 32-bit integers (seen as ints, a lane pair is low + high << 16: both halves sign-extended and
     // added), turned into floats and scaled by the weight scale times the activation scale into the row total.
 
@@ -1022,7 +1043,6 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int steps = integerStepsPerGroup;
-        final short mask = 15;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
         FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
         long offset = 0;
@@ -1031,16 +1051,16 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
             ShortVector acc0 = ShortVector.zero(S), acc1 = ShortVector.zero(S);
             ShortVector acc2 = ShortVector.zero(S), acc3 = ShortVector.zero(S);
             for (int step = 0; step < steps; step++, offset += SHORT_LANES, at += 2 * SHORT_LANES) {
-                ShortVector low = ShortVector.fromArray(S, a, at);
-                ShortVector high = ShortVector.fromArray(S, a, at + SHORT_LANES);
+                ShortVector a0 = ShortVector.fromArray(S, a, at);
+                ShortVector a1 = ShortVector.fromArray(S, a, at + SHORT_LANES);
                 ShortVector w0 = widenStep(base0 + offset);
                 ShortVector w1 = widenStep(base1 + offset);
                 ShortVector w2 = widenStep(base2 + offset);
                 ShortVector w3 = widenStep(base3 + offset);
-                acc0 = acc0.add(w0.and(mask).mul(low)).add(w0.lanewise(LSHR, 4).mul(high));
-                acc1 = acc1.add(w1.and(mask).mul(low)).add(w1.lanewise(LSHR, 4).mul(high));
-                acc2 = acc2.add(w2.and(mask).mul(low)).add(w2.lanewise(LSHR, 4).mul(high));
-                acc3 = acc3.add(w3.and(mask).mul(low)).add(w3.lanewise(LSHR, 4).mul(high));
+                acc0 = acc0.add(w0.mul(a0)).add(w0.lanewise(LSHR, 4).mul(a1));
+                acc1 = acc1.add(w1.mul(a0)).add(w1.lanewise(LSHR, 4).mul(a1));
+                acc2 = acc2.add(w2.mul(a0)).add(w2.lanewise(LSHR, 4).mul(a1));
+                acc3 = acc3.add(w3.mul(a0)).add(w3.lanewise(LSHR, 4).mul(a1));
             }
             IntVector pairs0 = acc0.reinterpretAsInts();
             total0 = ((FloatVector) pairs0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs0.lanewise(ASHR, 16))
@@ -1075,7 +1095,6 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int steps = integerStepsPerGroup;
-        final short mask = 3;
         FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
         FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
         long offset = 0;
@@ -1089,20 +1108,20 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
                 ShortVector w2 = widenStep(base2 + offset);
                 ShortVector w3 = widenStep(base3 + offset);
                 ShortVector x0 = ShortVector.fromArray(S, a, at);
-                acc0 = acc0.add(w0.and(mask).mul(x0));
-                acc1 = acc1.add(w1.and(mask).mul(x0));
-                acc2 = acc2.add(w2.and(mask).mul(x0));
-                acc3 = acc3.add(w3.and(mask).mul(x0));
+                acc0 = acc0.add(w0.mul(x0));
+                acc1 = acc1.add(w1.mul(x0));
+                acc2 = acc2.add(w2.mul(x0));
+                acc3 = acc3.add(w3.mul(x0));
                 ShortVector x1 = ShortVector.fromArray(S, a, at + SHORT_LANES);
-                acc0 = acc0.add(w0.lanewise(LSHR, 2).and(mask).mul(x1));
-                acc1 = acc1.add(w1.lanewise(LSHR, 2).and(mask).mul(x1));
-                acc2 = acc2.add(w2.lanewise(LSHR, 2).and(mask).mul(x1));
-                acc3 = acc3.add(w3.lanewise(LSHR, 2).and(mask).mul(x1));
+                acc0 = acc0.add(w0.lanewise(LSHR, 2).mul(x1));
+                acc1 = acc1.add(w1.lanewise(LSHR, 2).mul(x1));
+                acc2 = acc2.add(w2.lanewise(LSHR, 2).mul(x1));
+                acc3 = acc3.add(w3.lanewise(LSHR, 2).mul(x1));
                 ShortVector x2 = ShortVector.fromArray(S, a, at + 2 * SHORT_LANES);
-                acc0 = acc0.add(w0.lanewise(LSHR, 4).and(mask).mul(x2));
-                acc1 = acc1.add(w1.lanewise(LSHR, 4).and(mask).mul(x2));
-                acc2 = acc2.add(w2.lanewise(LSHR, 4).and(mask).mul(x2));
-                acc3 = acc3.add(w3.lanewise(LSHR, 4).and(mask).mul(x2));
+                acc0 = acc0.add(w0.lanewise(LSHR, 4).mul(x2));
+                acc1 = acc1.add(w1.lanewise(LSHR, 4).mul(x2));
+                acc2 = acc2.add(w2.lanewise(LSHR, 4).mul(x2));
+                acc3 = acc3.add(w3.lanewise(LSHR, 4).mul(x2));
                 ShortVector x3 = ShortVector.fromArray(S, a, at + 3 * SHORT_LANES);
                 acc0 = acc0.add(w0.lanewise(LSHR, 6).mul(x3));
                 acc1 = acc1.add(w1.lanewise(LSHR, 6).mul(x3));

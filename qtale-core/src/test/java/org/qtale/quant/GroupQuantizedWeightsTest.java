@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -202,8 +204,8 @@ class GroupQuantizedWeightsTest {
                 }
             }
         }
-        if (groupSize == 128) {
-            // covered with any vector size of 128 bits or more
+        if (groupSize == 128 && FloatVector.SPECIES_PREFERRED.length() <= 16) {
+            // covered with any vector size from 128 to 512 bits
             assertTrue(GroupQuantizedWeights.of(randomMatrix(random, 1, 256, bits, 128, actOrder), INTEGER)
                     .integerActivations());
         }
@@ -218,7 +220,7 @@ class GroupQuantizedWeightsTest {
         QuantizedMatrix m = randomMatrix(random, rows, cols, 4, 128, false);
         GroupQuantizedWeights integer = GroupQuantizedWeights.of(m, INTEGER);
         GroupQuantizedWeights exact = GroupQuantizedWeights.of(m, FLOAT);
-        assertTrue(integer.integerActivations());
+        Assumptions.assumeTrue(integer.integerActivations(), "no integer kernels for vectors wider than 512 bits");
         assertFalse(exact.integerActivations());
         assertFalse(integer.canShareInput(exact));
         float[] x = gaussian(random, cols);
@@ -251,12 +253,66 @@ class GroupQuantizedWeightsTest {
         QuantizedMatrix m = new QuantizedMatrix(1, cols, 4, 128, codes, new float[] {0.25f, -2f}, new byte[] {8, 1},
                 null);
         GroupQuantizedWeights w = GroupQuantizedWeights.of(m, INTEGER);
-        assertTrue(w.integerActivations());
+        Assumptions.assumeTrue(w.integerActivations(), "no integer kernels for vectors wider than 512 bits");
         double expected = 0;
         for (int c = 0; c < cols; c++) {
             expected += (c < 128 ? 0.25 * (codes[c] - 8) : -2.0 * (codes[c] - 1)) * x[c];
         }
         assertEquals(expected, kernel(w, x, 1)[0], 0.0);
+    }
+
+    /**
+     * The largest group the integer kernels accept holds the largest sums a 16-bit lane can: every code at its maximum
+     * times every activation at 127, still exact; and some group size is refused.
+     */
+    @ParameterizedTest(name = "{0} bits")
+    @ValueSource(ints = {2, 4})
+    void theLargestAcceptedGroupDoesNotOverflow(int bits) {
+        int largest = 0;
+        for (int g = 64; g <= 4096; g += 64) {
+            if (GroupQuantizedWeights.of(constantMatrix(1, g, bits, g), INTEGER).integerActivations()) {
+                largest = g;
+            }
+        }
+        Assumptions.assumeTrue(largest > 0, "no integer kernels for vectors wider than 512 bits");
+        assertTrue(largest < 4096, "some group is too large for 16-bit sums");
+        int cols = 2 * largest;
+        GroupQuantizedWeights w = GroupQuantizedWeights.of(constantMatrix(3, cols, bits, largest), INTEGER);
+        for (float sign : new float[] {1, -1}) {
+            float[] x = new float[cols];
+            java.util.Arrays.fill(x, sign * 0.5f);
+            // all codes at their maximum and a zero point of 0: each row is maxCode · Σ x
+            float expected = sign * 0.5f * ((1 << bits) - 1) * cols;
+            float[] out = kernel(w, x, 1);
+            for (float value : out) {
+                assertEquals(expected, value, Math.abs(expected) * 1e-5, bits + " bits, group " + largest);
+            }
+        }
+    }
+
+    /**
+     * The integer kernels' lane order, for 128-, 256- and 512-bit vectors whatever this machine has: slot {@code at}
+     * meets the code of its column, which the packed layout stores in byte {@code (c / (16·n))·16 + c % 16} at position
+     * {@code (c % (16·n)) / 16} (n codes per byte); every column is met once.
+     */
+    @Test
+    void integerLaneOrderFollowsThePackedLayout() {
+        for (int perByte : new int[] {2, 4}) {
+            for (int lanes : new int[] {8, 16, 32}) {
+                int cols = 4 * perByte * Math.max(lanes, 16);
+                boolean[] met = new boolean[cols];
+                for (int at = 0; at < cols; at++) {
+                    int c = GroupQuantizedWeights.integerLaneColumn(at, perByte, lanes);
+                    int step = at / (perByte * lanes);
+                    int position = at / lanes % perByte;
+                    int lane = at % lanes;
+                    assertEquals(step * lanes + lane, c / (16 * perByte) * 16 + c % 16, "byte of slot " + at);
+                    assertEquals(position, c % (16 * perByte) / 16, "code position of slot " + at);
+                    assertFalse(met[c]);
+                    met[c] = true;
+                }
+            }
+        }
     }
 
     /** Memory in use is within 3% of bits·rows·cols/8 codes plus a float16 scale and a bits-wide zero per group. */
@@ -411,6 +467,15 @@ class GroupQuantizedWeightsTest {
             rounded[c] = groupMax == 0 ? 0 : (float) (groupMax / 127 * Math.rint(x[c] * (127 / groupMax)));
         }
         return rounded;
+    }
+
+    /** Every code at its maximum, scale 1 and zero point 0. */
+    private static QuantizedMatrix constantMatrix(int rows, int cols, int bits, int groupSize) {
+        byte[] codes = new byte[rows * cols];
+        java.util.Arrays.fill(codes, (byte) ((1 << bits) - 1));
+        float[] scales = new float[rows * (cols / groupSize)];
+        java.util.Arrays.fill(scales, 1f);
+        return new QuantizedMatrix(rows, cols, bits, groupSize, codes, scales, new byte[scales.length], null);
     }
 
     /** Random codes, zero points and scales (of both signs, some below float16's normal range). */

@@ -146,7 +146,8 @@ public final class QuantizeJob {
         return b == 0 ? a : gcd(b, a % b);
     }
 
-    private static void checkGroups(LlamaConfig config, int groupSize) {
+    /** Refuses a group size that is not positive (or -1) or does not divide every input width of the model. */
+    public static void checkGroups(LlamaConfig config, int groupSize) {
         if (groupSize == 0 || groupSize < -1) {
             throw new QtaleException("--group-size must be positive, or -1 for one group per row; got " + groupSize + ".");
         }

@@ -61,7 +61,9 @@ public final class Gptq {
     /** The loss of every row, summed in row order at the end so that the total does not depend on the threads. */
     private final double[] rowLoss;
 
-    private Gptq(float[][] weights, double[] hessian, GridRule rule, GptqOptions options, Parallel parallel) {
+    /** {@code hessian} is not modified unless {@code owned} (a copy made for this run, which then becomes scratch). */
+    private Gptq(float[][] weights, double[] hessian, boolean owned, GridRule rule, GptqOptions options,
+            Parallel parallel) {
         this.cols = Weights.columns(weights);
         this.rows = weights.length;
         if (hessian.length != cols * cols) {
@@ -78,7 +80,8 @@ public final class Gptq {
         this.rowLoss = new double[rows];
 
         float[] original = Weights.flatten(weights);
-        double[] h = hessian.clone();
+        // at 8192 inputs each n × n copy is 512 MB: make only the ones the steps need
+        double[] h = owned ? hessian : hessian.clone();
         if (perChannel) {
             fitGroups(original);
         }
@@ -88,7 +91,7 @@ public final class Gptq {
         }
         this.perm = options.actOrder() ? descendingDiagonalOrder(h) : IntStream.range(0, cols).toArray();
         this.w = permuteColumns(original);
-        double[] permuted = permuteSymmetric(h);
+        double[] permuted = options.actOrder() ? permuteSymmetric(h) : h;
         addDamping(permuted, options.dampPercent());
         try {
             this.u = Cholesky.upperFactorOfInverse(permuted, cols, parallel);
@@ -100,7 +103,7 @@ public final class Gptq {
 
     /** GPTQ on the statistics of {@code hessian}. */
     public static GptqResult quantize(float[][] weights, Hessian hessian, GridRule rule, GptqOptions options) {
-        return quantize(weights, hessian.matrix(), rule, options);
+        return quantize(weights, hessian, rule, options, MatrixKernels.SEQUENTIAL);
     }
 
     /** GPTQ with {@code hessian} the row-major {@code cols × cols} H (not modified). */
@@ -111,12 +114,13 @@ public final class Gptq {
     /** GPTQ on the statistics of {@code hessian}, with the factorization and the rows split across {@code parallel}. */
     public static GptqResult quantize(float[][] weights, Hessian hessian, GridRule rule, GptqOptions options,
             Parallel parallel) {
-        return quantize(weights, hessian.matrix(), rule, options, parallel);
+        return new Gptq(weights, hessian.matrix(), true, rule, options, parallel).run();
     }
 
+    /** GPTQ with {@code hessian} the row-major {@code cols × cols} H (not modified). */
     public static GptqResult quantize(float[][] weights, double[] hessian, GridRule rule, GptqOptions options,
             Parallel parallel) {
-        return new Gptq(weights, hessian, rule, options, parallel).run();
+        return new Gptq(weights, hessian, false, rule, options, parallel).run();
     }
 
     private GptqResult run() {
