@@ -376,9 +376,9 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     @Override
     public void multiply(LinearInput input, float[] out, int rowStart, int rowEnd) {
         if (input.codes() != null) {
-            decode(input.split(), input.groupSums(), input.codes(), input.groupScales(), out, rowStart, rowEnd);
+            decodeIntegers(input.codes(), input.groupScales(), input.groupSums(), out, rowStart, rowEnd);
         } else if (input.nTokens() == 1 && (chunksPerGroup > 0 || groupsPerChunk > 0)) {
-            decode(input.split(), input.groupSums(), null, null, out, rowStart, rowEnd);
+            decode(input.split(), input.groupSums(), out, rowStart, rowEnd);
         } else {
             prefill(input.split(), input.nTokens(), out, rowStart, rowEnd);
         }
@@ -388,7 +388,26 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
      * Four rows at a time, a quarter of the range apart, so that the kernel reads four long sequential streams (rows
      * are stored one after the other); the rows left over go last.
      */
-    private void decode(float[] x, float[] sums, short[] codes, float[] activationScales, float[] out, int rowStart,
+    private void decode(float[] x, float[] sums, float[] out, int rowStart, int rowEnd) {
+        float[] lanes = VectorOps.laneScratch();
+        float[] rowScales = new float[4 * groups];
+        float[] rowZeros = new float[groups];
+        float[] zeroTerms = new float[4];
+        int quarter = (rowEnd - rowStart) / 4;
+        for (int r = rowStart; r < rowStart + quarter; r++) {
+            decode4(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, x, sums, out, rowScales, rowZeros, zeroTerms,
+                    lanes);
+        }
+        int left = rowStart + 4 * quarter;
+        if (left < rowEnd) {
+            int last = rowEnd - 1;
+            decode4(left, Math.min(left + 1, last), Math.min(left + 2, last), last, rowEnd - left, x, sums, out,
+                    rowScales, rowZeros, zeroTerms, lanes);
+        }
+    }
+
+    /** {@link #decode} on integer activation {@code codes} with their {@code activationScales} and code sums. */
+    private void decodeIntegers(short[] codes, float[] activationScales, float[] sums, float[] out, int rowStart,
             int rowEnd) {
         float[] lanes = VectorOps.laneScratch();
         float[] rowScales = new float[4 * groups];
@@ -396,36 +415,40 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float[] zeroTerms = new float[4];
         int quarter = (rowEnd - rowStart) / 4;
         for (int r = rowStart; r < rowStart + quarter; r++) {
-            decode4(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, x, sums, codes, activationScales, out,
+            decode4Integers(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, codes, activationScales, sums, out,
                     rowScales, rowZeros, zeroTerms, lanes);
         }
         int left = rowStart + 4 * quarter;
         if (left < rowEnd) {
             int last = rowEnd - 1;
-            decode4(left, Math.min(left + 1, last), Math.min(left + 2, last), last, rowEnd - left, x, sums, codes,
-                    activationScales, out, rowScales, rowZeros, zeroTerms, lanes);
+            decode4Integers(left, Math.min(left + 1, last), Math.min(left + 2, last), last, rowEnd - left, codes,
+                    activationScales, sums, out, rowScales, rowZeros, zeroTerms, lanes);
         }
     }
 
-    /**
-     * The first {@code count} of four rows (the others repeat a row and are not stored), on integer activation
-     * {@code codes} with their {@code activationScales}, or on the float activations {@code x} when {@code codes} is
-     * null.
-     */
-    private void decode4(int row0, int row1, int row2, int row3, int count, float[] x, float[] sums, short[] codes,
-            float[] activationScales, float[] out, float[] rowScales, float[] rowZeros, float[] zeroTerms,
-            float[] lanes) {
+    /** {@link #decode4} on integer activations: the weight scales are multiplied by the activations' group scales. */
+    private void decode4Integers(int row0, int row1, int row2, int row3, int count, short[] codes,
+            float[] activationScales, float[] sums, float[] out, float[] rowScales, float[] rowZeros,
+            float[] zeroTerms, float[] lanes) {
         zeroTerms[0] = groupTerms(row0, sums, activationScales, rowScales, 0, rowZeros, lanes);
         zeroTerms[1] = groupTerms(row1, sums, activationScales, rowScales, groups, rowZeros, lanes);
         zeroTerms[2] = groupTerms(row2, sums, activationScales, rowScales, 2 * groups, rowZeros, lanes);
         zeroTerms[3] = groupTerms(row3, sums, activationScales, rowScales, 3 * groups, rowZeros, lanes);
-        if (codes != null) {
-            if (bits == 4) {
-                dot4Integers4(row0, row1, row2, row3, count, codes, rowScales, zeroTerms, out, lanes);
-            } else {
-                dot4Integers2(row0, row1, row2, row3, count, codes, rowScales, zeroTerms, out, lanes);
-            }
-        } else if (groupsPerChunk == 4) {
+        if (bits == 4) {
+            dot4Integers4(row0, row1, row2, row3, count, codes, rowScales, zeroTerms, out, lanes);
+        } else {
+            dot4Integers2(row0, row1, row2, row3, count, codes, rowScales, zeroTerms, out, lanes);
+        }
+    }
+
+    /** The first {@code count} of four rows (the others repeat a row and are not stored). */
+    private void decode4(int row0, int row1, int row2, int row3, int count, float[] x, float[] sums, float[] out,
+            float[] rowScales, float[] rowZeros, float[] zeroTerms, float[] lanes) {
+        zeroTerms[0] = groupTerms(row0, sums, null, rowScales, 0, rowZeros, lanes);
+        zeroTerms[1] = groupTerms(row1, sums, null, rowScales, groups, rowZeros, lanes);
+        zeroTerms[2] = groupTerms(row2, sums, null, rowScales, 2 * groups, rowZeros, lanes);
+        zeroTerms[3] = groupTerms(row3, sums, null, rowScales, 3 * groups, rowZeros, lanes);
+        if (groupsPerChunk == 4) {
             dot4Bits3Split4(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
         } else if (groupsPerChunk == 2) {
             if (bits == 3) {
