@@ -729,10 +729,14 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
                 final long offset = chunk * 48L;
                 for (int part = 0; part < PARTS; part++) {
                     final int column = chunk * 128 + part * LANES;
-                    IntVector w0 = laneWords(base0 + offset, part);
-                    IntVector w1 = laneWords(base1 + offset, part);
-                    IntVector w2 = laneWords(base2 + offset, part);
-                    IntVector w3 = laneWords(base3 + offset, part);
+                    IntVector w0 = widen(base0 + offset, part).or(widen(base0 + offset + SLOT, part).lanewise(LSHL, 8))
+                            .or(widen(base0 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
+                    IntVector w1 = widen(base1 + offset, part).or(widen(base1 + offset + SLOT, part).lanewise(LSHL, 8))
+                            .or(widen(base1 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
+                    IntVector w2 = widen(base2 + offset, part).or(widen(base2 + offset + SLOT, part).lanewise(LSHL, 8))
+                            .or(widen(base2 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
+                    IntVector w3 = widen(base3 + offset, part).or(widen(base3 + offset + SLOT, part).lanewise(LSHL, 8))
+                            .or(widen(base3 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
                     FloatVector x0 = FloatVector.fromArray(F, x, column);
                     acc0 = ((FloatVector) w0.and(7).convert(I2F, 0)).fma(x0, acc0);
                     acc1 = ((FloatVector) w1.and(7).convert(I2F, 0)).fma(x0, acc1);
@@ -867,10 +871,14 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
             final int group = chunk * 2;
             for (int part = 0; part < PARTS; part++) {
                 final int column = chunk * 128 + part * LANES;
-                IntVector w0 = laneWords(base0 + offset, part);
-                IntVector w1 = laneWords(base1 + offset, part);
-                IntVector w2 = laneWords(base2 + offset, part);
-                IntVector w3 = laneWords(base3 + offset, part);
+                IntVector w0 = widen(base0 + offset, part).or(widen(base0 + offset + SLOT, part).lanewise(LSHL, 8))
+                        .or(widen(base0 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
+                IntVector w1 = widen(base1 + offset, part).or(widen(base1 + offset + SLOT, part).lanewise(LSHL, 8))
+                        .or(widen(base1 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
+                IntVector w2 = widen(base2 + offset, part).or(widen(base2 + offset + SLOT, part).lanewise(LSHL, 8))
+                        .or(widen(base2 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
+                IntVector w3 = widen(base3 + offset, part).or(widen(base3 + offset + SLOT, part).lanewise(LSHL, 8))
+                        .or(widen(base3 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
                 FloatVector acc0, acc1, acc2, acc3;
                 FloatVector x0 = FloatVector.fromArray(F, x, column);
                 acc0 = ((FloatVector) w0.and(7).convert(I2F, 0)).mul(x0);
@@ -948,10 +956,14 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
             final int group = chunk * 4;
             for (int part = 0; part < PARTS; part++) {
                 final int column = chunk * 128 + part * LANES;
-                IntVector w0 = laneWords(base0 + offset, part);
-                IntVector w1 = laneWords(base1 + offset, part);
-                IntVector w2 = laneWords(base2 + offset, part);
-                IntVector w3 = laneWords(base3 + offset, part);
+                IntVector w0 = widen(base0 + offset, part).or(widen(base0 + offset + SLOT, part).lanewise(LSHL, 8))
+                        .or(widen(base0 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
+                IntVector w1 = widen(base1 + offset, part).or(widen(base1 + offset + SLOT, part).lanewise(LSHL, 8))
+                        .or(widen(base1 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
+                IntVector w2 = widen(base2 + offset, part).or(widen(base2 + offset + SLOT, part).lanewise(LSHL, 8))
+                        .or(widen(base2 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
+                IntVector w3 = widen(base3 + offset, part).or(widen(base3 + offset + SLOT, part).lanewise(LSHL, 8))
+                        .or(widen(base3 + offset + 2 * SLOT, part).lanewise(LSHL, 16));
                 FloatVector acc0, acc1, acc2, acc3;
                 FloatVector x0 = FloatVector.fromArray(F, x, column);
                 acc0 = ((FloatVector) w0.and(7).convert(I2F, 0)).mul(x0);
@@ -1037,7 +1049,11 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         }
     }
 
-    /** The lane words of one chunk (part {@code part} of its 16 lanes), each byte plane widened into place. */
+    /**
+     * The lane words of one chunk (part {@code part} of its 16 lanes), each byte plane widened into place. The 3-bit
+     * decode kernels spell this out: once compiled on its own (the prefill path calls it), a method this size is no
+     * longer inlined into a large caller, and a vector returned from a call is boxed.
+     */
     private IntVector laneWords(long chunkOffset, int part) {
         IntVector words = widen(chunkOffset, part);
         if (planes == 3) {

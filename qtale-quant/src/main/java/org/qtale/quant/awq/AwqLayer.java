@@ -7,6 +7,7 @@ import org.qtale.quant.LayerwiseQuantization;
 import org.qtale.quant.QuantizedLayer;
 import org.qtale.quant.QuantizedMatrix;
 import org.qtale.quant.ReconstructionError;
+import org.qtale.tensor.Parallel;
 import org.qtale.train.nn.DecoderLayerPass;
 
 /**
@@ -102,11 +103,11 @@ public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
         List<FloatLayer.Matrix> scaled = List.of(layer.wq.copy(), layer.wk.copy(), layer.wv.copy(), layer.wo.copy(),
                 layer.gate.copy(), layer.up.copy(), layer.down.copy());
         // clipping, on the scaled inputs (q and k are left alone, as the reference does)
-        clip(layer.wv, qkvIn, n);
-        clip(layer.wo, oIn, n);
-        clip(layer.gate, gateUpIn, n);
-        clip(layer.up, gateUpIn, n);
-        clip(layer.down, downIn, n);
+        clip(layer.wv, qkvIn, n, pass.parallel());
+        clip(layer.wo, oIn, n, pass.parallel());
+        clip(layer.gate, gateUpIn, n, pass.parallel());
+        clip(layer.up, gateUpIn, n, pass.parallel());
+        clip(layer.down, downIn, n, pass.parallel());
 
         List<QuantizedMatrix> projections = new ArrayList<>();
         for (FloatLayer.Matrix m : List.of(layer.wq, layer.wk, layer.wv, layer.wo, layer.gate, layer.up, layer.down)) {
@@ -243,9 +244,15 @@ public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
 
     /**
      * Clamps each (row, group) of W to the shrink of its largest |w| whose pseudo-quantized partial dot products with
-     * about 512 sampled input rows differ least from the float ones.
+     * about 512 sampled input rows differ least from the float ones. Rows are independent and split across
+     * {@code parallel}.
      */
-    private void clip(FloatLayer.Matrix w, float[] x, int n) {
+    private void clip(FloatLayer.Matrix w, float[] x, int n, Parallel parallel) {
+        parallel.forRange(w.rows, (from, to) -> clipRows(w, x, n, from, to));
+        w.changed();
+    }
+
+    private void clipRows(FloatLayer.Matrix w, float[] x, int n, int fromRow, int toRow) {
         int cols = w.cols;
         int g = quantizer.groupSize(cols);
         int step = Math.max(1, n / CLIP_TOKENS);
@@ -253,7 +260,7 @@ public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
         float[] group = new float[g];
         float[] quantized = new float[g];
         int steps = (int) Math.round(MAX_SHRINK * CLIP_GRID);
-        for (int r = 0; r < w.rows; r++) {
+        for (int r = fromRow; r < toRow; r++) {
             for (int start = 0; start < cols; start += g) {
                 int offset = r * cols + start;
                 float maxAbs = 0;
@@ -288,7 +295,6 @@ public final class AwqLayer implements LayerwiseQuantization.LayerMethod {
                 }
             }
         }
-        w.changed();
     }
 
     private static double dot(float[] w, float[] x, int xOffset, int length) {
