@@ -123,15 +123,21 @@ class QuantizeJobTest {
     @org.junit.jupiter.api.Test
     void aSharedCheckpointIsMeasuredWithoutWriting() {
         Path model = SharedData.file("models/aidreams260K/aidreams260K.bin");
-        QuantizeJob.Request request = new QuantizeJob.Request(model, QuantizeJob.Method.GPTQ, 4, -1, CALIB, 8, 64, 0,
-                null, false, 2, 8);
+        // short documents: the llama2.c tokenizer's merges are quadratic in a document's length
+        QuantizeJob.Request request = new QuantizeJob.Request(model, QuantizeJob.Method.GPTQ, 4, -1,
+                "toyworld:docs=300,heldout=60", 8, 64, 0, null, false, 2, 8);
         QuantizeJob.Outcome outcome = QuantizeJob.run(request, new QuantizeJob.Reporter() {
         });
         assertNull(outcome.out());
         assertEquals(4, outcome.layers().size());
-        assertTrue(outcome.after().perplexity() >= outcome.before().perplexity() * 0.98
-                && outcome.after().perplexity() < outcome.before().perplexity() * 1.5, outcome.before() + " -> "
-                + outcome.after());
+        // on text it was not trained on, quantization noise may lower the model's perplexity as well as raise it
+        double ratio = outcome.after().perplexity() / outcome.before().perplexity();
+        assertTrue(ratio > 0.8 && ratio < 1.25, outcome.before() + " -> " + outcome.after());
+        for (QuantizeJob.LayerReport layer : outcome.layers()) {
+            for (double error : layer.relativeErrors()) {
+                assertTrue(error > 0 && error < 0.05, "4-bit GPTQ relative error " + error);
+            }
+        }
         assertTrue(outcome.bytesAfter() < outcome.bytesBefore());
     }
 
