@@ -239,7 +239,8 @@ public final class Cholesky {
     }
 
     static double[] upperFactorOfInverseReference(double[] a, int n) {
-        return transpose(lowerReference(inverseFromLowerReference(lowerReference(a, n), n), n), n);
+        return MatrixKernels.transpose(lowerReference(inverseFromLowerReference(lowerReference(a, n), n), n), n, n, 1,
+                MatrixKernels.SEQUENTIAL);
     }
 
     /** {@code L⁻¹}, lower triangular, row by row: {@code M_i = (e_i − Σ_{k<i} L_ik M_k) / L_ii}. */
@@ -263,16 +264,6 @@ public final class Cholesky {
             m[row + i] = inverseDiagonal;
         }
         return m;
-    }
-
-    static double[] transpose(double[] a, int n) {
-        double[] t = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                t[j * n + i] = a[i * n + j];
-            }
-        }
-        return t;
     }
 
     private static void checkSquare(double[] a, int n) {

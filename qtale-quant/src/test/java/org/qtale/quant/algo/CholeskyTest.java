@@ -20,7 +20,7 @@ class CholeskyTest {
         for (int i = 0; i < b.length; i++) {
             b[i] = SyntheticLayer.normal(random);
         }
-        double[] a = DenseMatrices.multiply(Cholesky.transpose(b, N), b, N);
+        double[] a = DenseMatrices.multiply(MatrixKernels.transpose(b, N, N, 1, MatrixKernels.SEQUENTIAL), b, N);
         for (int i = 0; i < N; i++) {
             a[i * N + i] += 0.1;
         }
@@ -42,7 +42,7 @@ class CholeskyTest {
                 assertEquals(0, l[i * N + j]);
             }
         }
-        assertClose(a, DenseMatrices.multiply(l, Cholesky.transpose(l, N), N), 1e-10);
+        assertClose(a, DenseMatrices.multiply(l, MatrixKernels.transpose(l, N, N, 1, MatrixKernels.SEQUENTIAL), N), 1e-10);
     }
 
     @Test
@@ -65,7 +65,7 @@ class CholeskyTest {
             assertTrue(u[i * N + i] > 0);
         }
         double[] inverse = DenseMatrices.inverse(a, N);
-        assertClose(inverse, DenseMatrices.multiply(Cholesky.transpose(u, N), u, N), 1e-9);
+        assertClose(inverse, DenseMatrices.multiply(MatrixKernels.transpose(u, N, N, 1, MatrixKernels.SEQUENTIAL), u, N), 1e-9);
         // row 0 of U is the first row of A⁻¹ over √(A⁻¹)_00 (the OBS update direction of column 0)
         for (int j = 0; j < N; j++) {
             assertEquals(inverse[j] / Math.sqrt(inverse[0]), u[j], 1e-9);
