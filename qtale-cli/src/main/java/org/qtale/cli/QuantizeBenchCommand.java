@@ -10,6 +10,7 @@ import org.qtale.bench.QuantizeBench;
 import org.qtale.quant.QuantizeJob;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "quantize", mixinStandardHelpOptions = true,
@@ -43,8 +44,8 @@ final class QuantizeBenchCommand implements Callable<Integer> {
             description = "Quantize only the first N decoder layers (default: all); the report says how many ran.")
     Integer layerLimit;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: the number of cores).")
-    Integer threads;
+    @Mixin
+    ThreadOptions threads;
 
     @Option(names = "--out", paramLabel = "FILE",
             description = "JSON results file (default bench-results/bench-quantize-SHAPE-METHOD-BITS.json).")
@@ -56,10 +57,10 @@ final class QuantizeBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
-        int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (samples < 1 || length < 2 || threadCount < 1 || threadCount > 1024 || layerLimit != null && layerLimit < 1) {
-            throw new CommandLine.ParameterException(cl,
-                    "--calib-samples, --threads and --layers must be >= 1, --calib-len >= 2.");
+        threads.validate(cl);
+        int threadCount = threads.count();
+        if (samples < 1 || length < 2 || layerLimit != null && layerLimit < 1) {
+            throw new CommandLine.ParameterException(cl, "--calib-samples and --layers must be >= 1, --calib-len >= 2.");
         }
         if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
             throw new CommandLine.ParameterException(cl, "--bits must be 2, 3, 4 or 8, got " + bits + ".");
