@@ -1,10 +1,13 @@
 package org.qtale.quant;
 
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
+import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.F2I;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.MAX;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2I;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_S2I;
@@ -88,6 +91,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(SHORT_LANES * Byte.SIZE)) : null;
     /** Largest 8-bit activation code: activations are rounded to {@code [-127, 127]} times their group's scale. */
     private static final int ACTIVATION_LEVELS = 127;
+    private static final float ROUNDING_BIAS = 0x1.8p23f;
 
     /** How a single token's activations meet the codes in the decode kernels. */
     public enum Activations {
@@ -151,6 +155,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     private final int integerCodesPerByte;
     /** Steps of the integer kernels per group. */
     private final int integerStepsPerGroup;
+    /** Null, or {@link #integerLaneColumn} of every activation slot of the integer kernels. */
+    private final int[] integerColumns;
+    /** A 1 per group: the activation scales of float activations. */
+    private final float[] unitScales;
 
     private GroupQuantizedWeights(QuantizedMatrix m, int[] permutation, Activations activations) {
         this.rows = m.rows();
@@ -179,12 +187,18 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         this.groupsPerChunk = split ? chunkColumns / groupSize : 0;
         this.zeroRowBytes = (groups * bits + 7) / 8;
         int perByte = bits == 4 ? 2 : bits == 2 ? 4 : 0;
-        // a lane adds groupSize / SHORT_LANES products of at most codeMask · 127 in 16 bits
+        // a lane pair adds 2 · groupSize / SHORT_LANES products of at most codeMask · 127 in 16 bits
         boolean integers = activations == Activations.INTEGER && perByte > 0 && STEP_BYTES != null
                 && 2 * LANES == SHORT_LANES && chunksPerGroup > 0 && groupSize % (perByte * SHORT_LANES) == 0
-                && (long) groupSize / SHORT_LANES * codeMask * ACTIVATION_LEVELS <= Short.MAX_VALUE;
+                && 2L * groupSize / SHORT_LANES * codeMask * ACTIVATION_LEVELS <= Short.MAX_VALUE;
         this.integerCodesPerByte = integers ? perByte : 0;
         this.integerStepsPerGroup = integers ? groupSize / (perByte * SHORT_LANES) : 0;
+        this.integerColumns = integers ? new int[cols] : null;
+        this.unitScales = new float[groups];
+        Arrays.fill(unitScales, 1f);
+        for (int at = 0; integers && at < cols; at++) {
+            integerColumns[at] = integerLaneColumn(at, perByte, SHORT_LANES);
+        }
         if ((long) rows * zeroRowBytes + SLOT > Integer.MAX_VALUE || (long) rows * groups > Integer.MAX_VALUE) {
             throw new QtaleException("A " + rows + "x" + cols + " matrix has too many groups to pack.");
         }
@@ -326,36 +340,44 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
      * byte) is the activation of the column whose code sits at bit {@code m·bits} of byte {@code s·L + k}.
      */
     private LinearInput integerInput(float[] x, float[] reordered) {
-        final int perByte = integerCodesPerByte;
         float[] groupScales = new float[groups];
         float[] codeSums = new float[groups];
         int[] rounded = new int[cols];
         for (int g = 0; g < groups; g++) {
             int from = g * groupSize;
             int to = from + groupSize;
-            float max = 0;
-            for (int c = from; c < to; c++) {
-                max = Math.max(max, Math.abs(reordered[c]));
+            FloatVector largest = FloatVector.zero(F);
+            for (int c = from; c < to; c += LANES) {
+                largest = largest.max(FloatVector.fromArray(F, reordered, c).abs());
             }
+            float max = largest.reduceLanes(MAX);
             float inverse = max == 0 ? 0 : ACTIVATION_LEVELS / max;
-            int sum = 0;
-            for (int c = from; c < to; c++) {
-                int code = (int) Math.rint(reordered[c] * inverse);
-                rounded[c] = Math.max(-ACTIVATION_LEVELS, Math.min(ACTIVATION_LEVELS, code));
-                sum += rounded[c];
+            IntVector sum = IntVector.zero(I);
+            for (int c = from; c < to; c += LANES) {
+                // adding and taking off 1.5·2^23 rounds a float below 2^22 to the nearest integer, ties to even,
+                // as Math.rint does
+                FloatVector scaled = FloatVector.fromArray(F, reordered, c).mul(inverse);
+                FloatVector nearest = scaled.add(ROUNDING_BIAS).sub(ROUNDING_BIAS)
+                        .max(-ACTIVATION_LEVELS).min(ACTIVATION_LEVELS);
+                IntVector code = (IntVector) nearest.convert(F2I, 0);
+                code.intoArray(rounded, c);
+                sum = sum.add(code);
             }
             groupScales[g] = max / ACTIVATION_LEVELS;
-            codeSums[g] = sum;
+            codeSums[g] = sum.reduceLanes(ADD);
         }
         // the kernels multiply whole shifted bytes, (byte >>> m·bits) = Σ_{k≥m} code_k·2^((k−m)·bits), by these
         // differences, so that the higher codes' terms cancel: Σ_m (byte >>> m·bits)·(a_m − 2^bits·a_(m−1)) = Σ_m code_m·a_m
         // (exact in 16-bit arithmetic, which wraps, as long as the true sum fits)
+        final int perByte = integerCodesPerByte;
+        final int[] column = integerColumns;
         short[] codes = new short[cols];
-        for (int at = 0; at < cols; at++) {
-            int m = at / SHORT_LANES % perByte;
-            int activation = rounded[integerLaneColumn(at, perByte, SHORT_LANES)];
-            int below = m == 0 ? 0 : rounded[integerLaneColumn(at - SHORT_LANES, perByte, SHORT_LANES)];
-            codes[at] = (short) (activation - (below << bits));
+        for (int at = 0; at < cols; at += SHORT_LANES) {
+            boolean lowest = at / SHORT_LANES % perByte == 0;
+            for (int k = at; k < at + SHORT_LANES; k++) {
+                int activation = rounded[column[k]];
+                codes[k] = (short) (lowest ? activation : activation - (rounded[column[k - SHORT_LANES]] << bits));
+            }
         }
         return LinearInput.groupedIntegers(x, cols, reordered, codes, groupScales, codeSums);
     }
@@ -392,7 +414,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float[] lanes = VectorOps.laneScratch();
         float[] rowScales = new float[4 * groups];
         float[] rowZeros = new float[groups];
-        float[] zeroTerms = new float[4];
+        float[] zeroTerms = new float[4 * LANES];
         int quarter = (rowEnd - rowStart) / 4;
         for (int r = rowStart; r < rowStart + quarter; r++) {
             decode4(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, x, sums, out, rowScales, rowZeros, zeroTerms,
@@ -412,7 +434,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float[] lanes = VectorOps.laneScratch();
         float[] rowScales = new float[4 * groups];
         float[] rowZeros = new float[groups];
-        float[] zeroTerms = new float[4];
+        float[] zeroTerms = new float[4 * LANES];
         int quarter = (rowEnd - rowStart) / 4;
         for (int r = rowStart; r < rowStart + quarter; r++) {
             decode4Integers(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, codes, activationScales, sums, out,
@@ -430,10 +452,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     private void decode4Integers(int row0, int row1, int row2, int row3, int count, short[] codes,
             float[] activationScales, float[] sums, float[] out, float[] rowScales, float[] rowZeros,
             float[] zeroTerms, float[] lanes) {
-        zeroTerms[0] = groupTerms(row0, sums, activationScales, rowScales, 0, rowZeros, lanes);
-        zeroTerms[1] = groupTerms(row1, sums, activationScales, rowScales, groups, rowZeros, lanes);
-        zeroTerms[2] = groupTerms(row2, sums, activationScales, rowScales, 2 * groups, rowZeros, lanes);
-        zeroTerms[3] = groupTerms(row3, sums, activationScales, rowScales, 3 * groups, rowZeros, lanes);
+        groupParameters(row0, activationScales, sums, rowScales, 0, rowZeros, zeroTerms, 0);
+        groupParameters(row1, activationScales, sums, rowScales, groups, rowZeros, zeroTerms, LANES);
+        groupParameters(row2, activationScales, sums, rowScales, 2 * groups, rowZeros, zeroTerms, 2 * LANES);
+        groupParameters(row3, activationScales, sums, rowScales, 3 * groups, rowZeros, zeroTerms, 3 * LANES);
         if (bits == 4) {
             dot4Integers4(row0, row1, row2, row3, count, codes, rowScales, zeroTerms, out, lanes);
         } else {
@@ -444,10 +466,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     /** The first {@code count} of four rows (the others repeat a row and are not stored). */
     private void decode4(int row0, int row1, int row2, int row3, int count, float[] x, float[] sums, float[] out,
             float[] rowScales, float[] rowZeros, float[] zeroTerms, float[] lanes) {
-        zeroTerms[0] = groupTerms(row0, sums, null, rowScales, 0, rowZeros, lanes);
-        zeroTerms[1] = groupTerms(row1, sums, null, rowScales, groups, rowZeros, lanes);
-        zeroTerms[2] = groupTerms(row2, sums, null, rowScales, 2 * groups, rowZeros, lanes);
-        zeroTerms[3] = groupTerms(row3, sums, null, rowScales, 3 * groups, rowZeros, lanes);
+        groupParameters(row0, unitScales, sums, rowScales, 0, rowZeros, zeroTerms, 0);
+        groupParameters(row1, unitScales, sums, rowScales, groups, rowZeros, zeroTerms, LANES);
+        groupParameters(row2, unitScales, sums, rowScales, 2 * groups, rowZeros, zeroTerms, 2 * LANES);
+        groupParameters(row3, unitScales, sums, rowScales, 3 * groups, rowZeros, zeroTerms, 3 * LANES);
         if (groupsPerChunk == 4) {
             dot4Bits3Split4(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
         } else if (groupsPerChunk == 2) {
@@ -464,26 +486,6 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
                 default -> dot4Bits2(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
             }
         }
-    }
-
-    /**
-     * A row's scales widened into {@code rowScales[at, at + groups)}, times the activations' group scales when there
-     * are any, and its zero-point term (returned).
-     */
-    private float groupTerms(int row, float[] sums, float[] activationScales, float[] rowScales, int at,
-            float[] rowZeros, float[] lanes) {
-        groupParameters(row, rowScales, at, rowZeros);
-        if (activationScales != null) {
-            int g = 0;
-            for (int bound = groups - LANES; g <= bound; g += LANES) {
-                FloatVector.fromArray(F, rowScales, at + g).mul(FloatVector.fromArray(F, activationScales, g))
-                        .intoArray(rowScales, at + g);
-            }
-            for (; g < groups; g++) {
-                rowScales[at + g] *= activationScales[g];
-            }
-        }
-        return zeroTerm(rowScales, at, rowZeros, sums, lanes);
     }
 
     private void prefill(float[] x, int nTokens, float[] out, int rowStart, int rowEnd) {
@@ -504,12 +506,17 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     }
 
     /**
-     * A row's scales and zero points widened to float, into {@code rowScales[at, at + groups)} and {@code
-     * rowZeros[0, groups)}, vectorized over groups.
+     * A row's scales widened to float and multiplied by {@code activationScales}, into {@code rowScales[at, at +
+     * groups)}, its zero points into {@code rowZeros[0, groups)}, and, unless {@code zeroTerms} is null, {@code
+     * −Σ_g scale·zero·sums[g]} (what the zero points take off the row's product) as LANES partial sums at {@code
+     * zeroTerms[lane, lane + LANES)}, where the decode kernels start the row's total, so that the term needs no lane sum
+     * of its own (that sum cost about a fifth of a 4-bit decode on rows of 2048 columns). Vectorized over groups.
      */
-    private void groupParameters(int row, float[] rowScales, int at, float[] rowZeros) {
+    private void groupParameters(int row, float[] activationScales, float[] sums, float[] rowScales, int at,
+            float[] rowZeros, float[] zeroTerms, int lane) {
         final int first = row * groups;
         final int zeroBase = row * zeroRowBytes;
+        FloatVector term = FloatVector.zero(F);
         int g = 0;
         // the vector loop needs the zero points of LANES groups to start on a byte
         for (int bound = LANES_FIT && LANES * bits % 8 == 0 ? groups - LANES : -1; g <= bound; g += LANES) {
@@ -517,42 +524,37 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
             // exponent and turns subnormal halves into normal floats
             IntVector half = (IntVector) ShortVector.fromArray(HALVES, scales, first + g).convertShape(ZERO_EXTEND_S2I, I, 0);
             FloatVector magnitude = half.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-            magnitude.reinterpretAsInts().or(half.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats()
-                    .intoArray(rowScales, at + g);
+            FloatVector scale = magnitude.reinterpretAsInts().or(half.and(0x8000).lanewise(LSHL, 16))
+                    .reinterpretAsFloats().mul(FloatVector.fromArray(F, activationScales, g));
+            scale.intoArray(rowScales, at + g);
             IntVector bytes = (IntVector) ByteVector.fromArray(PLANE, zeros, zeroBase + g * bits / 8)
                     .convertShape(ZERO_EXTEND_B2I, I, 0);
-            IntVector zero = bytes.rearrange(zeroLowByte).or(bytes.rearrange(zeroHighByte).lanewise(LSHL, 8))
+            IntVector zeroCodes = bytes.rearrange(zeroLowByte).or(bytes.rearrange(zeroHighByte).lanewise(LSHL, 8))
                     .lanewise(LSHR, IntVector.fromArray(I, zeroShifts, 0)).and(codeMask);
-            ((FloatVector) zero.convert(I2F, 0)).intoArray(rowZeros, g);
+            FloatVector zero = (FloatVector) zeroCodes.convert(I2F, 0);
+            zero.intoArray(rowZeros, g);
+            term = scale.mul(zero).fma(FloatVector.fromArray(F, sums, g), term);
+        }
+        if (zeroTerms != null) {
+            term.neg().intoArray(zeroTerms, lane);
         }
         for (; g < groups; g++) {
-            rowScales[at + g] = scale(row, g);
+            float scale = scale(row, g) * activationScales[g];
+            rowScales[at + g] = scale;
             rowZeros[g] = zero(row, g);
+            if (zeroTerms != null) {
+                zeroTerms[lane] -= scale * rowZeros[g] * sums[g];
+            }
         }
-    }
-
-    /** {@code Σ_g scale·zero·Σx}: what a row's zero points take off its product. */
-    private float zeroTerm(float[] rowScales, int at, float[] rowZeros, float[] sums, float[] lanes) {
-        FloatVector term = FloatVector.zero(F);
-        int g = 0;
-        for (int bound = groups - LANES; g <= bound; g += LANES) {
-            term = FloatVector.fromArray(F, rowScales, at + g).mul(FloatVector.fromArray(F, rowZeros, g))
-                    .fma(FloatVector.fromArray(F, sums, g), term);
-        }
-        term.intoArray(lanes, 0);
-        float sum = VectorOps.sumLanes(lanes);
-        for (; g < groups; g++) {
-            sum += rowScales[at + g] * rowZeros[g] * sums[g];
-        }
-        return sum;
     }
 
     // ---- decode kernels -----------------------------------------------------------------------------------------
     //
     // Each computes out[row + i] for i < count ≤ 4, four rows in flight with each activation vector loaded once for
     // all four (a short block repeats its last row and stores only count results). The rows' scales come widened in
-    // rowScales[i·groups + g] and their zero-point terms in zeroTerms[i], so that the loops hold vector work only: a
-    // call from them would spill every vector register.
+    // rowScales[i·groups + g] and their negated zero-point terms as lane sums in zeroTerms[i·LANES, (i + 1)·LANES),
+    // where each row's total starts, so that the loops hold vector work only: a call from them would spill every
+    // vector register.
 
     /** 4 bits: a chunk is 32 columns, byte j holding column j in its low nibble and column j + 16 in its high one. */
     private void dot4Bits4(int row0, int row1, int row2, int row3, int count, float[] x, float[] rowScales,
@@ -563,8 +565,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
-        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
-        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        FloatVector total0 = FloatVector.fromArray(F, zeroTerms, 0);
+        FloatVector total1 = FloatVector.fromArray(F, zeroTerms, LANES);
+        FloatVector total2 = FloatVector.fromArray(F, zeroTerms, 2 * LANES);
+        FloatVector total3 = FloatVector.fromArray(F, zeroTerms, 3 * LANES);
         int chunk = 0;
         for (int group = 0; group < groups; group++) {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -602,7 +606,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, result0, result1, result2, result3);
     }
 
     /** 8 bits: a chunk is 16 columns, one byte each. */
@@ -614,8 +618,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
-        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
-        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        FloatVector total0 = FloatVector.fromArray(F, zeroTerms, 0);
+        FloatVector total1 = FloatVector.fromArray(F, zeroTerms, LANES);
+        FloatVector total2 = FloatVector.fromArray(F, zeroTerms, 2 * LANES);
+        FloatVector total3 = FloatVector.fromArray(F, zeroTerms, 3 * LANES);
         int chunk = 0;
         for (int group = 0; group < groups; group++) {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -643,7 +649,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, result0, result1, result2, result3);
     }
 
     /** 2 bits: a chunk is 64 columns, byte j holding columns j, j + 16, j + 32 and j + 48 at bits 0, 2, 4, 6. */
@@ -655,8 +661,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
-        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
-        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        FloatVector total0 = FloatVector.fromArray(F, zeroTerms, 0);
+        FloatVector total1 = FloatVector.fromArray(F, zeroTerms, LANES);
+        FloatVector total2 = FloatVector.fromArray(F, zeroTerms, 2 * LANES);
+        FloatVector total3 = FloatVector.fromArray(F, zeroTerms, 3 * LANES);
         int chunk = 0;
         for (int group = 0; group < groups; group++) {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -704,7 +712,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, result0, result1, result2, result3);
     }
 
     /**
@@ -719,8 +727,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int chunksPerGroup = this.chunksPerGroup;
-        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
-        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        FloatVector total0 = FloatVector.fromArray(F, zeroTerms, 0);
+        FloatVector total1 = FloatVector.fromArray(F, zeroTerms, LANES);
+        FloatVector total2 = FloatVector.fromArray(F, zeroTerms, 2 * LANES);
+        FloatVector total3 = FloatVector.fromArray(F, zeroTerms, 3 * LANES);
         int chunk = 0;
         for (int group = 0; group < groups; group++) {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -792,7 +802,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, result0, result1, result2, result3);
     }
 
     /** Decode at 2 bits in groups of 32 columns: 2 groups per chunk. */
@@ -803,8 +813,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base2 = row2 * rowBytes;
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
-        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
-        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        FloatVector total0 = FloatVector.fromArray(F, zeroTerms, 0);
+        FloatVector total1 = FloatVector.fromArray(F, zeroTerms, LANES);
+        FloatVector total2 = FloatVector.fromArray(F, zeroTerms, 2 * LANES);
+        FloatVector total3 = FloatVector.fromArray(F, zeroTerms, 3 * LANES);
         for (int chunk = 0; chunk < chunksPerRow; chunk++) {
             final long offset = chunk * 16L;
             final int group = chunk * 2;
@@ -853,7 +865,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, result0, result1, result2, result3);
     }
 
     /** Decode at 3 bits in groups of 64 columns: 2 groups per chunk. */
@@ -864,8 +876,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base2 = row2 * rowBytes;
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
-        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
-        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        FloatVector total0 = FloatVector.fromArray(F, zeroTerms, 0);
+        FloatVector total1 = FloatVector.fromArray(F, zeroTerms, LANES);
+        FloatVector total2 = FloatVector.fromArray(F, zeroTerms, 2 * LANES);
+        FloatVector total3 = FloatVector.fromArray(F, zeroTerms, 3 * LANES);
         for (int chunk = 0; chunk < chunksPerRow; chunk++) {
             final long offset = chunk * 48L;
             final int group = chunk * 2;
@@ -938,7 +952,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, result0, result1, result2, result3);
     }
 
     /** Decode at 3 bits in groups of 32 columns: 4 groups per chunk. */
@@ -949,8 +963,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base2 = row2 * rowBytes;
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
-        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
-        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        FloatVector total0 = FloatVector.fromArray(F, zeroTerms, 0);
+        FloatVector total1 = FloatVector.fromArray(F, zeroTerms, LANES);
+        FloatVector total2 = FloatVector.fromArray(F, zeroTerms, 2 * LANES);
+        FloatVector total3 = FloatVector.fromArray(F, zeroTerms, 3 * LANES);
         for (int chunk = 0; chunk < chunksPerRow; chunk++) {
             final long offset = chunk * 48L;
             final int group = chunk * 4;
@@ -1031,21 +1047,21 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, result0, result1, result2, result3);
     }
 
-    /** Stores the first {@code count} of four row products, each less its zero-point term. */
-    private static void store(float[] out, int count, int row0, int row1, int row2, int row3, float[] zeroTerms,
-            float result0, float result1, float result2, float result3) {
-        out[row0] = result0 - zeroTerms[0];
+    /** Stores the first {@code count} of four row products. */
+    private static void store(float[] out, int count, int row0, int row1, int row2, int row3, float result0,
+            float result1, float result2, float result3) {
+        out[row0] = result0;
         if (count > 1) {
-            out[row1] = result1 - zeroTerms[1];
+            out[row1] = result1;
         }
         if (count > 2) {
-            out[row2] = result2 - zeroTerms[2];
+            out[row2] = result2;
         }
         if (count > 3) {
-            out[row3] = result3 - zeroTerms[3];
+            out[row3] = result3;
         }
     }
 
@@ -1070,8 +1086,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     // shifted right by each code position in turn, with the activation differences integerInput prepared, so that no
     // mask is needed; products and sums wrap in 16-bit lanes and are exact while a group's true sum of code times
     // activation fits (checked when the weights are built). At the end of a group each accumulator's neighbour
-    // lanes are added as 32-bit integers (seen as ints, a lane pair is low + high << 16: both halves sign-extended and
-    // added), turned into floats and scaled by the weight scale times the activation scale into the row total.
+    // lanes are added: seen as an int, a lane pair is low + (high << 16), so adding it shifted left by 16 puts low +
+    // high in the upper half (no carry comes from the zeroed lower half), and an arithmetic shift right by 16
+    // sign-extends that 16-bit sum, which fits as well (checked too); then it turns into floats, scaled by the weight
+    // scale times the activation scale into the row total.
 
     /** 4 bits: each byte holds two codes, so a step covers 2·SHORT_LANES columns. */
     private void dot4Integers4(int row0, int row1, int row2, int row3, int count, short[] a, float[] rowScales,
@@ -1082,8 +1100,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int steps = integerStepsPerGroup;
-        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
-        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        FloatVector total0 = FloatVector.fromArray(F, zeroTerms, 0);
+        FloatVector total1 = FloatVector.fromArray(F, zeroTerms, LANES);
+        FloatVector total2 = FloatVector.fromArray(F, zeroTerms, 2 * LANES);
+        FloatVector total3 = FloatVector.fromArray(F, zeroTerms, 3 * LANES);
         long offset = 0;
         int at = 0;
         for (int group = 0; group < groups; group++) {
@@ -1102,16 +1122,16 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
                 acc3 = acc3.add(w3.mul(a0)).add(w3.lanewise(LSHR, 4).mul(a1));
             }
             IntVector pairs0 = acc0.reinterpretAsInts();
-            total0 = ((FloatVector) pairs0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs0.lanewise(ASHR, 16))
+            total0 = ((FloatVector) pairs0.add(pairs0.lanewise(LSHL, 16)).lanewise(ASHR, 16)
                     .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[group]), total0);
             IntVector pairs1 = acc1.reinterpretAsInts();
-            total1 = ((FloatVector) pairs1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs1.lanewise(ASHR, 16))
+            total1 = ((FloatVector) pairs1.add(pairs1.lanewise(LSHL, 16)).lanewise(ASHR, 16)
                     .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[groups + group]), total1);
             IntVector pairs2 = acc2.reinterpretAsInts();
-            total2 = ((FloatVector) pairs2.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs2.lanewise(ASHR, 16))
+            total2 = ((FloatVector) pairs2.add(pairs2.lanewise(LSHL, 16)).lanewise(ASHR, 16)
                     .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[2 * groups + group]), total2);
             IntVector pairs3 = acc3.reinterpretAsInts();
-            total3 = ((FloatVector) pairs3.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs3.lanewise(ASHR, 16))
+            total3 = ((FloatVector) pairs3.add(pairs3.lanewise(LSHL, 16)).lanewise(ASHR, 16)
                     .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[3 * groups + group]), total3);
         }
         total0.intoArray(lanes, 0);
@@ -1122,7 +1142,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, result0, result1, result2, result3);
     }
 
     /** 2 bits: each byte holds four codes, so a step covers 4·SHORT_LANES columns. */
@@ -1134,8 +1154,10 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         final long base3 = row3 * rowBytes;
         final int groups = this.groups;
         final int steps = integerStepsPerGroup;
-        FloatVector total0 = FloatVector.zero(F), total1 = FloatVector.zero(F);
-        FloatVector total2 = FloatVector.zero(F), total3 = FloatVector.zero(F);
+        FloatVector total0 = FloatVector.fromArray(F, zeroTerms, 0);
+        FloatVector total1 = FloatVector.fromArray(F, zeroTerms, LANES);
+        FloatVector total2 = FloatVector.fromArray(F, zeroTerms, 2 * LANES);
+        FloatVector total3 = FloatVector.fromArray(F, zeroTerms, 3 * LANES);
         long offset = 0;
         int at = 0;
         for (int group = 0; group < groups; group++) {
@@ -1168,16 +1190,16 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
                 acc3 = acc3.add(w3.lanewise(LSHR, 6).mul(x3));
             }
             IntVector pairs0 = acc0.reinterpretAsInts();
-            total0 = ((FloatVector) pairs0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs0.lanewise(ASHR, 16))
+            total0 = ((FloatVector) pairs0.add(pairs0.lanewise(LSHL, 16)).lanewise(ASHR, 16)
                     .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[group]), total0);
             IntVector pairs1 = acc1.reinterpretAsInts();
-            total1 = ((FloatVector) pairs1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs1.lanewise(ASHR, 16))
+            total1 = ((FloatVector) pairs1.add(pairs1.lanewise(LSHL, 16)).lanewise(ASHR, 16)
                     .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[groups + group]), total1);
             IntVector pairs2 = acc2.reinterpretAsInts();
-            total2 = ((FloatVector) pairs2.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs2.lanewise(ASHR, 16))
+            total2 = ((FloatVector) pairs2.add(pairs2.lanewise(LSHL, 16)).lanewise(ASHR, 16)
                     .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[2 * groups + group]), total2);
             IntVector pairs3 = acc3.reinterpretAsInts();
-            total3 = ((FloatVector) pairs3.lanewise(LSHL, 16).lanewise(ASHR, 16).add(pairs3.lanewise(ASHR, 16))
+            total3 = ((FloatVector) pairs3.add(pairs3.lanewise(LSHL, 16)).lanewise(ASHR, 16)
                     .convert(I2F, 0)).fma(FloatVector.broadcast(F, rowScales[3 * groups + group]), total3);
         }
         total0.intoArray(lanes, 0);
@@ -1188,7 +1210,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         float result2 = VectorOps.sumLanes(lanes);
         total3.intoArray(lanes, 0);
         float result3 = VectorOps.sumLanes(lanes);
-        store(out, count, row0, row1, row2, row3, zeroTerms, result0, result1, result2, result3);
+        store(out, count, row0, row1, row2, row3, result0, result1, result2, result3);
     }
 
     /** {@code SHORT_LANES} code bytes from {@code offset}, zero-extended into short lanes. */
@@ -1210,7 +1232,8 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
      * rowZeros} are scratch for its group parameters.
      */
     private void dequantizeRow(int row, float[] dst, int offset, float[] rowScales, float[] rowZeros) {
-        groupParameters(row, rowScales, 0, rowZeros);
+        // prefill applies the zero points itself: no zero term, and the activation sums are not read
+        groupParameters(row, unitScales, unitScales, rowScales, 0, rowZeros, null, 0);
         if (groupsPerChunk == 4) {
             dequantizeBits3Split4(row, dst, offset, rowScales, rowZeros);
             return;

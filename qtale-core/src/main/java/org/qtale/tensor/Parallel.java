@@ -24,7 +24,7 @@ public final class Parallel implements AutoCloseable {
 
     /** About 50 microseconds of spinning before a worker parks. */
     private static final int SPIN_LIMIT = 1 << 14;
-    private static final int CHUNKS_PER_THREAD = 4;
+    private static final int CHUNKS_PER_THREAD = 8;
 
     private final int threads;
     private final Thread[] workers;
