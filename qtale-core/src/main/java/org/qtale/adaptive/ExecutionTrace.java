@@ -43,6 +43,11 @@ public final class ExecutionTrace {
         return layers;
     }
 
+    /** The first routed layer; the layers before it always run. */
+    public int startLayer() {
+        return startLayer;
+    }
+
     /** Layers that ran for a token. */
     public int layersRun(int token) {
         return executed.get(token).cardinality();
@@ -97,6 +102,16 @@ public final class ExecutionTrace {
      */
     public double flopsRatio() {
         return denseFlops == 0 ? 1.0 : flops / denseFlops;
+    }
+
+    /** The operations spent so far (see {@link #flopsRatio}). */
+    public double flops() {
+        return flops;
+    }
+
+    /** The operations the dense model would have spent on the same tokens. */
+    public double denseFlops() {
+        return denseFlops;
     }
 
     /** Fraction of KV-cache entries (one per token and layer) that skipped layers did not write. */

@@ -1,0 +1,155 @@
+package org.qtale.eval;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntConsumer;
+import org.qtale.adaptive.ExecutionPolicy;
+import org.qtale.adaptive.ExecutionTrace;
+import org.qtale.model.InferenceState;
+import org.qtale.model.LlamaModel;
+import org.qtale.tensor.Parallel;
+import org.qtale.tokenizer.Tokenizer;
+import org.qtale.train.nn.CrossEntropyOp;
+
+/**
+ * Scores multiple-choice tasks on the engine: each choice's context and continuation run through the model's batched
+ * prefill (its weights as stored, quantized or not, and its execution policy, so skipped layers are skipped), and the
+ * continuation's tokens are scored by their log-probabilities. Encoding follows lm-evaluation-harness: trailing
+ * spaces move from the context to the continuation, the pair is encoded whole, and the continuation is what the whole
+ * adds to the context's tokens; sequences longer than the context window lose tokens on the left. The beginning-of-
+ * sequence token starts every sequence (the models here are trained with it).
+ */
+public final class ChoiceEvaluator {
+    private static final int PREFILL_BATCH = 64;
+
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+    private final Parallel parallel;
+    private final ExecutionPolicy policy;
+
+    /**
+     * @param policy how routed layers decide (null: the model's stored threshold); ignored by a model without routers
+     */
+    public ChoiceEvaluator(LlamaModel model, Tokenizer tokenizer, Parallel parallel, ExecutionPolicy policy) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.parallel = parallel;
+        this.policy = policy;
+    }
+
+    /** Scores every example of {@code task}, calling {@code progress} with the count done after each one. */
+    public TaskResult evaluate(ChoiceTask task, IntConsumer progress) {
+        long start = System.nanoTime();
+        ExecutionTotals totals = new ExecutionTotals();
+        int correct = 0;
+        int correctNormalized = 0;
+        List<ChoiceExample> examples = task.examples();
+        for (int i = 0; i < examples.size(); i++) {
+            ChoiceExample example = examples.get(i);
+            double[] logLikelihoods = new double[example.choices().size()];
+            int[] characters = new int[logLikelihoods.length];
+            for (int c = 0; c < logLikelihoods.length; c++) {
+                Choice choice = example.choices().get(c);
+                logLikelihoods[c] = logLikelihood(choice, totals);
+                characters[c] = choice.continuation().length();
+            }
+            correct += ChoiceRules.pick(logLikelihoods) == example.gold() ? 1 : 0;
+            correctNormalized += ChoiceRules.pickNormalized(logLikelihoods, characters) == example.gold() ? 1 : 0;
+            progress.accept(i + 1);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        int n = examples.size();
+        return new TaskResult(task.name(), task.source(), n, task.skipped().size(), task.chance(),
+                n == 0 ? Double.NaN : (double) correct / n, n == 0 ? Double.NaN : (double) correctNormalized / n,
+                totals.executionRatio(false), totals.executionRatio(true), totals.flopsRatio(), totals.tokens, seconds);
+    }
+
+    /** The summed log-probability of the choice's continuation tokens after its context. */
+    public double logLikelihood(Choice choice) {
+        return logLikelihood(choice, new ExecutionTotals());
+    }
+
+    private double logLikelihood(Choice choice, ExecutionTotals totals) {
+        int[][] pair = encodePair(choice.context(), choice.continuation());
+        int[] context = pair[0];
+        int[] continuation = pair[1];
+        if (continuation.length == 0) {
+            return 0;
+        }
+        int[] whole = new int[context.length + continuation.length];
+        System.arraycopy(context, 0, whole, 0, context.length);
+        System.arraycopy(continuation, 0, whole, context.length, continuation.length);
+        int window = model.config().contextLength();
+        // the model reads every token but the last, at most a window of them, cut on the left; input row r predicts
+        // whole[inputStart + r + 1], and the rows before firstRow predict context tokens only
+        int inputStart = Math.max(0, whole.length - 1 - window);
+        int[] input = Arrays.copyOfRange(whole, inputStart, whole.length - 1);
+        int firstRow = Math.max(0, whole.length - continuation.length - 1 - inputStart);
+        InferenceState state = model.newState(parallel, input.length, Math.min(PREFILL_BATCH, input.length));
+        if (state.trace() != null && policy != null) {
+            state.setPolicy(policy);
+        }
+        int vocab = model.config().vocabSize();
+        int rows = input.length - firstRow;
+        float[] logits = new float[rows * vocab];
+        model.forward(state, input, 0, firstRow, false);
+        model.forwardAll(state, input, firstRow, rows, logits);
+        totals.add(state.trace(), input.length);
+        double sum = 0;
+        for (int j = continuation.length - rows; j < continuation.length; j++) {
+            int row = whole.length - continuation.length + j - 1 - inputStart;
+            sum -= CrossEntropyOp.exactLoss(logits, (row - firstRow) * vocab, vocab, continuation[j]);
+        }
+        return sum;
+    }
+
+    /** The context's tokens (with the sequence start) and the tokens the continuation adds to them. */
+    int[][] encodePair(String context, String continuation) {
+        int spaces = context.length() - context.stripTrailing().length();
+        if (spaces > 0) {
+            continuation = context.substring(context.length() - spaces) + continuation;
+            context = context.substring(0, context.length() - spaces);
+        }
+        int[] contextTokens = tokenizer.encode(context, true);
+        int[] whole = tokenizer.encode(context + continuation, true);
+        int shared = Math.min(contextTokens.length, whole.length);
+        return new int[][] {contextTokens, Arrays.copyOfRange(whole, shared, whole.length)};
+    }
+
+    /** Layer executions and operations over every sequence scored. */
+    private static final class ExecutionTotals {
+        long tokens;
+        long ran;
+        long layerSlots;
+        long routedRan;
+        long routedSlots;
+        double flops;
+        double denseFlops;
+
+        void add(ExecutionTrace trace, int sequenceTokens) {
+            tokens += sequenceTokens;
+            if (trace == null) {
+                return;
+            }
+            int layers = trace.layers();
+            int routed = layers - trace.startLayer();
+            for (int t = 0; t < trace.tokens(); t++) {
+                ran += trace.layersRun(t);
+                routedRan += Math.round(trace.tokenRatio(t, true) * routed);
+            }
+            layerSlots += (long) trace.tokens() * layers;
+            routedSlots += (long) trace.tokens() * routed;
+            flops += trace.flops();
+            denseFlops += trace.denseFlops();
+        }
+
+        double executionRatio(boolean routedOnly) {
+            long slots = routedOnly ? routedSlots : layerSlots;
+            return slots == 0 ? 1.0 : (double) (routedOnly ? routedRan : ran) / slots;
+        }
+
+        double flopsRatio() {
+            return denseFlops == 0 ? 1.0 : flops / denseFlops;
+        }
+    }
+}

@@ -1,0 +1,10 @@
+package org.qtale.eval;
+
+/** A task read from a file: multiple-choice questions, or text to measure perplexity on. */
+public sealed interface EvalTask permits ChoiceTask, TextTask {
+    /** The name it is reported under. */
+    String name();
+
+    /** The file (or built-in set) it came from. */
+    String source();
+}

@@ -1,0 +1,75 @@
+package org.qtale.eval;
+
+import org.qtale.adaptive.ExecutionPolicy;
+import org.qtale.model.InferenceState;
+import org.qtale.model.LlamaModel;
+import org.qtale.tensor.Parallel;
+import org.qtale.train.nn.CrossEntropyOp;
+
+/**
+ * Perplexity of a token stream by a sliding window: windows of {@code context} tokens start every {@code stride}
+ * tokens, and each scores only the tokens the previous window did not, so every token is predicted at most once, from
+ * between {@code context − stride} and {@code context − 1} tokens before it (with disjoint windows the first token of
+ * each window has nothing before it and is not scored) (Hugging Face's strided
+ * perplexity; stride = context gives disjoint windows). Each window runs from an empty cache through the engine's
+ * batched prefill with the model's execution policy.
+ */
+public final class TextPerplexity {
+    /** Summed negative log-likelihood over the predicted tokens, and the window settings. */
+    public record Result(double negativeLogLikelihood, long predicted, int windows, int context, int stride,
+            long tokensRead, double seconds) {
+        public double perplexity() {
+            return Math.exp(negativeLogLikelihood / predicted);
+        }
+
+        public double tokensPerSecond() {
+            return seconds > 0 ? tokensRead / seconds : Double.NaN;
+        }
+    }
+
+    private TextPerplexity() {
+    }
+
+    /**
+     * @param policy how routed layers decide (null: the model's stored threshold); ignored by a model without routers
+     */
+    public static Result of(LlamaModel model, int[] tokens, int context, int stride, Parallel parallel,
+            ExecutionPolicy policy) {
+        if (context < 2 || stride < 1 || stride > context) {
+            throw new IllegalArgumentException("need context ≥ 2 and 1 ≤ stride ≤ context, got " + context + " and " + stride);
+        }
+        long start = System.nanoTime();
+        int vocab = model.config().vocabSize();
+        double nll = 0;
+        long predicted = 0;
+        long read = 0;
+        int windows = 0;
+        int scoredUpTo = 1; // token 0 has nothing before it
+        for (int begin = 0; scoredUpTo < tokens.length; begin += stride) {
+            int end = Math.min(begin + context, tokens.length);
+            if (end - begin < 2) {
+                break;
+            }
+            // input row r predicts tokens[begin + r + 1]; the rows before firstRow predict tokens scored already (with
+            // disjoint windows, a window's first token has nothing before it and goes unscored)
+            int firstRow = Math.max(0, scoredUpTo - begin - 1);
+            int length = end - begin - 1;
+            InferenceState state = model.newState(parallel, length, Math.min(64, length));
+            if (state.trace() != null && policy != null) {
+                state.setPolicy(policy);
+            }
+            int rows = length - firstRow;
+            float[] logits = new float[rows * vocab];
+            model.forward(state, tokens, begin, firstRow, false);
+            model.forwardAll(state, tokens, begin + firstRow, rows, logits);
+            for (int r = 0; r < rows; r++) {
+                nll += CrossEntropyOp.exactLoss(logits, r * vocab, vocab, tokens[begin + firstRow + r + 1]);
+            }
+            predicted += rows;
+            read += length;
+            windows++;
+            scoredUpTo = end;
+        }
+        return new Result(nll, predicted, windows, context, stride, read, (System.nanoTime() - start) / 1e9);
+    }
+}

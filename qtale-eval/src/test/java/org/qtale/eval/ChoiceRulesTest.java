@@ -1,0 +1,39 @@
+package org.qtale.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** lm-evaluation-harness's picking rules on hand-made log-likelihoods. */
+class ChoiceRulesTest {
+    @Test
+    void accPicksTheLargestSumAndAccNormTheLargestPerCharacter() {
+        // " yes" (4 characters) at -2.0 beats " certainly" (10) at -3.0 by sum, but per character -0.5 < -0.3
+        double[] logLikelihoods = {-2.0, -3.0};
+        int[] characters = {4, 10};
+        assertEquals(0, ChoiceRules.pick(logLikelihoods));
+        assertEquals(1, ChoiceRules.pickNormalized(logLikelihoods, characters));
+    }
+
+    @Test
+    void tiesGoToTheFirstChoice() {
+        assertEquals(1, ChoiceRules.pick(new double[] {-5, -1, -1, -3}));
+        assertEquals(0, ChoiceRules.pickNormalized(new double[] {-2, -4}, new int[] {2, 4}));
+    }
+
+    @Test
+    void anEmptyContinuationIsCertainAndWinsBothRules() {
+        double[] logLikelihoods = {-0.1, 0.0, -0.2};
+        int[] characters = {3, 0, 5};
+        assertEquals(1, ChoiceRules.pick(logLikelihoods));
+        assertEquals(1, ChoiceRules.pickNormalized(logLikelihoods, characters), "0/0 is NaN, which argmax picks first");
+        assertEquals(0, ChoiceRules.pickNormalized(new double[] {0.0, 0.0}, new int[] {0, 0}));
+    }
+
+    @Test
+    void theStandardErrorIsTheHarnesses() {
+        // 3 right of 4: sample variance of (1,1,1,0) is 0.25, over 4 examples: sqrt(0.25/4) = 0.25
+        assertEquals(0.25, ChoiceRules.standardError(0.75, 4), 1e-12);
+        assertEquals(Math.sqrt(0.5 * 0.5 / 279), ChoiceRules.standardError(0.5, 280), 1e-12);
+    }
+}
