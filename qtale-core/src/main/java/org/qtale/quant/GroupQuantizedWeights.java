@@ -413,18 +413,17 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
     private void decode(float[] x, float[] sums, float[] out, int rowStart, int rowEnd) {
         float[] lanes = VectorOps.laneScratch();
         float[] rowScales = new float[4 * groups];
-        float[] rowZeros = new float[groups];
         float[] zeroTerms = new float[4 * LANES];
         int quarter = (rowEnd - rowStart) / 4;
         for (int r = rowStart; r < rowStart + quarter; r++) {
-            decode4(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, x, sums, out, rowScales, rowZeros, zeroTerms,
+            decode4(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, x, sums, out, rowScales, zeroTerms,
                     lanes);
         }
         int left = rowStart + 4 * quarter;
         if (left < rowEnd) {
             int last = rowEnd - 1;
             decode4(left, Math.min(left + 1, last), Math.min(left + 2, last), last, rowEnd - left, x, sums, out,
-                    rowScales, rowZeros, zeroTerms, lanes);
+                    rowScales, zeroTerms, lanes);
         }
     }
 
@@ -433,29 +432,28 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
             int rowEnd) {
         float[] lanes = VectorOps.laneScratch();
         float[] rowScales = new float[4 * groups];
-        float[] rowZeros = new float[groups];
         float[] zeroTerms = new float[4 * LANES];
         int quarter = (rowEnd - rowStart) / 4;
         for (int r = rowStart; r < rowStart + quarter; r++) {
             decode4Integers(r, r + quarter, r + 2 * quarter, r + 3 * quarter, 4, codes, activationScales, sums, out,
-                    rowScales, rowZeros, zeroTerms, lanes);
+                    rowScales, zeroTerms, lanes);
         }
         int left = rowStart + 4 * quarter;
         if (left < rowEnd) {
             int last = rowEnd - 1;
             decode4Integers(left, Math.min(left + 1, last), Math.min(left + 2, last), last, rowEnd - left, codes,
-                    activationScales, sums, out, rowScales, rowZeros, zeroTerms, lanes);
+                    activationScales, sums, out, rowScales, zeroTerms, lanes);
         }
     }
 
     /** {@link #decode4} on integer activations: the weight scales are multiplied by the activations' group scales. */
     private void decode4Integers(int row0, int row1, int row2, int row3, int count, short[] codes,
-            float[] activationScales, float[] sums, float[] out, float[] rowScales, float[] rowZeros,
-            float[] zeroTerms, float[] lanes) {
-        groupParameters(row0, activationScales, sums, rowScales, 0, rowZeros, zeroTerms, 0);
-        groupParameters(row1, activationScales, sums, rowScales, groups, rowZeros, zeroTerms, LANES);
-        groupParameters(row2, activationScales, sums, rowScales, 2 * groups, rowZeros, zeroTerms, 2 * LANES);
-        groupParameters(row3, activationScales, sums, rowScales, 3 * groups, rowZeros, zeroTerms, 3 * LANES);
+            float[] activationScales, float[] sums, float[] out, float[] rowScales, float[] zeroTerms,
+            float[] lanes) {
+        groupParameters(row0, activationScales, sums, rowScales, 0, null, zeroTerms, 0);
+        groupParameters(row1, activationScales, sums, rowScales, groups, null, zeroTerms, LANES);
+        groupParameters(row2, activationScales, sums, rowScales, 2 * groups, null, zeroTerms, 2 * LANES);
+        groupParameters(row3, activationScales, sums, rowScales, 3 * groups, null, zeroTerms, 3 * LANES);
         if (bits == 4) {
             dot4Integers4(row0, row1, row2, row3, count, codes, rowScales, zeroTerms, out, lanes);
         } else {
@@ -465,11 +463,11 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
 
     /** The first {@code count} of four rows (the others repeat a row and are not stored). */
     private void decode4(int row0, int row1, int row2, int row3, int count, float[] x, float[] sums, float[] out,
-            float[] rowScales, float[] rowZeros, float[] zeroTerms, float[] lanes) {
-        groupParameters(row0, unitScales, sums, rowScales, 0, rowZeros, zeroTerms, 0);
-        groupParameters(row1, unitScales, sums, rowScales, groups, rowZeros, zeroTerms, LANES);
-        groupParameters(row2, unitScales, sums, rowScales, 2 * groups, rowZeros, zeroTerms, 2 * LANES);
-        groupParameters(row3, unitScales, sums, rowScales, 3 * groups, rowZeros, zeroTerms, 3 * LANES);
+            float[] rowScales, float[] zeroTerms, float[] lanes) {
+        groupParameters(row0, unitScales, sums, rowScales, 0, null, zeroTerms, 0);
+        groupParameters(row1, unitScales, sums, rowScales, groups, null, zeroTerms, LANES);
+        groupParameters(row2, unitScales, sums, rowScales, 2 * groups, null, zeroTerms, 2 * LANES);
+        groupParameters(row3, unitScales, sums, rowScales, 3 * groups, null, zeroTerms, 3 * LANES);
         if (groupsPerChunk == 4) {
             dot4Bits3Split4(row0, row1, row2, row3, count, x, rowScales, zeroTerms, out, lanes);
         } else if (groupsPerChunk == 2) {
@@ -507,7 +505,7 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
 
     /**
      * A row's scales widened to float and multiplied by {@code activationScales}, into {@code rowScales[at, at +
-     * groups)}, its zero points into {@code rowZeros[0, groups)}, and, unless {@code zeroTerms} is null, {@code
+     * groups)}, its zero points into {@code rowZeros[0, groups)} unless that is null, and, unless {@code zeroTerms} is null, {@code
      * −Σ_g scale·zero·sums[g]} (what the zero points take off the row's product) as LANES partial sums at {@code
      * zeroTerms[lane, lane + LANES)}, where the decode kernels start the row's total, so that the term needs no lane sum
      * of its own (that sum cost about a fifth of a 4-bit decode on rows of 2048 columns). Vectorized over groups.
@@ -529,10 +527,14 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
             scale.intoArray(rowScales, at + g);
             IntVector bytes = (IntVector) ByteVector.fromArray(PLANE, zeros, zeroBase + g * bits / 8)
                     .convertShape(ZERO_EXTEND_B2I, I, 0);
-            IntVector zeroCodes = bytes.rearrange(zeroLowByte).or(bytes.rearrange(zeroHighByte).lanewise(LSHL, 8))
-                    .lanewise(LSHR, IntVector.fromArray(I, zeroShifts, 0)).and(codeMask);
+            IntVector lowBytes = bytes.rearrange(zeroLowByte);
+            // only 3-bit zero points straddle two bytes
+            IntVector zeroBits = bits == 3 ? lowBytes.or(bytes.rearrange(zeroHighByte).lanewise(LSHL, 8)) : lowBytes;
+            IntVector zeroCodes = zeroBits.lanewise(LSHR, IntVector.fromArray(I, zeroShifts, 0)).and(codeMask);
             FloatVector zero = (FloatVector) zeroCodes.convert(I2F, 0);
-            zero.intoArray(rowZeros, g);
+            if (rowZeros != null) {
+                zero.intoArray(rowZeros, g);
+            }
             term = scale.mul(zero).fma(FloatVector.fromArray(F, sums, g), term);
         }
         if (zeroTerms != null) {
@@ -541,9 +543,12 @@ public final class GroupQuantizedWeights implements QuantizedLinearWeights {
         for (; g < groups; g++) {
             float scale = scale(row, g) * activationScales[g];
             rowScales[at + g] = scale;
-            rowZeros[g] = zero(row, g);
+            float zero = zero(row, g);
+            if (rowZeros != null) {
+                rowZeros[g] = zero;
+            }
             if (zeroTerms != null) {
-                zeroTerms[lane] -= scale * rowZeros[g] * sums[g];
+                zeroTerms[lane] -= scale * zero * sums[g];
             }
         }
     }
