@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             QuantizeCommand.class,
             GenerateCommand.class,
             CalibrateCommand.class,
+            EvalCommand.class,
             TokenizeCommand.class,
             TokenizerCommand.class,
             InfoCommand.class,

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
 import org.qtale.QtaleException;
 
@@ -109,6 +110,41 @@ public final class Llama2cTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text, boolean addBos) {
+        List<Integer> tokens = symbols(text, addBos);
+        mergeByScore(tokens, addBos ? 1 : 0);
+        return tokens.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** {@link #encode} by llama2.c's own merge loop, which rescans every pair after each merge: the reference. */
+    int[] encodeByRescanning(String text, boolean addBos) {
+        List<Integer> tokens = symbols(text, addBos);
+        int first = addBos ? 1 : 0;
+        while (true) {
+            float bestScore = -1e10f;
+            int bestId = -1;
+            int bestIndex = -1;
+            for (int i = first; i + 1 < tokens.size(); i++) {
+                byte[] a = pieces[tokens.get(i)];
+                byte[] b = pieces[tokens.get(i + 1)];
+                byte[] merged = Arrays.copyOf(a, a.length + b.length);
+                System.arraycopy(b, 0, merged, a.length, b.length);
+                int id = lookup(merged, 0, merged.length);
+                if (id >= 0 && scores[id] > bestScore) {
+                    bestScore = scores[id];
+                    bestId = id;
+                    bestIndex = i;
+                }
+            }
+            if (bestIndex < 0) {
+                return tokens.stream().mapToInt(Integer::intValue).toArray();
+            }
+            tokens.set(bestIndex, bestId);
+            tokens.remove(bestIndex + 1);
+        }
+    }
+
+    /** The symbols merging starts from: the sequence start, the dummy-prefix space, then each character or its bytes. */
+    private List<Integer> symbols(String text, boolean addBos) {
         List<Integer> tokens = new ArrayList<>();
         if (addBos) {
             tokens.add(BOS);
@@ -136,33 +172,72 @@ public final class Llama2cTokenizer implements Tokenizer {
             }
             start = end;
         }
-        mergeByScore(tokens, addBos ? 1 : 0);
-        return tokens.stream().mapToInt(Integer::intValue).toArray();
+        return tokens;
     }
 
-    /** Repeatedly merges the adjacent pair (from index {@code first} on) whose merged piece scores highest. */
+    /**
+     * Repeatedly merges the adjacent pair (from index {@code first} on) whose merged piece scores highest, the
+     * leftmost of equal scores first, as llama2.c does. Candidate pairs wait in a heap ordered by score, then position,
+     * over a linked list of symbols, so a document of n symbols costs O(n log n) instead of llama2.c's O(n²) rescans; a
+     * candidate whose symbols changed since it was queued is dropped when it comes up.
+     */
     private void mergeByScore(List<Integer> tokens, int first) {
-        while (true) {
-            float bestScore = -1e10f;
-            int bestId = -1;
-            int bestIndex = -1;
-            for (int i = first; i + 1 < tokens.size(); i++) {
-                byte[] a = pieces[tokens.get(i)];
-                byte[] b = pieces[tokens.get(i + 1)];
-                byte[] merged = Arrays.copyOf(a, a.length + b.length);
-                System.arraycopy(b, 0, merged, a.length, b.length);
-                int id = lookup(merged, 0, merged.length);
-                if (id >= 0 && scores[id] > bestScore) {
-                    bestScore = scores[id];
-                    bestId = id;
-                    bestIndex = i;
-                }
+        int n = tokens.size();
+        int[] id = new int[n];
+        int[] next = new int[n];
+        int[] previous = new int[n];
+        int[] version = new int[n];
+        for (int i = 0; i < n; i++) {
+            id[i] = tokens.get(i);
+            next[i] = i + 1 < n ? i + 1 : -1;
+            previous[i] = i - 1;
+        }
+        PriorityQueue<Candidate> queue = new PriorityQueue<>();
+        for (int i = first; i + 1 < n; i++) {
+            offer(queue, i, i + 1, id, version);
+        }
+        while (!queue.isEmpty()) {
+            Candidate c = queue.poll();
+            if (version[c.left] != c.leftVersion || version[c.right] != c.rightVersion) {
+                continue;
             }
-            if (bestIndex < 0) {
-                return;
+            id[c.left] = c.merged;
+            version[c.left]++;
+            version[c.right] = -1; // gone
+            int after = next[c.right];
+            next[c.left] = after;
+            if (after >= 0) {
+                previous[after] = c.left;
+                offer(queue, c.left, after, id, version);
             }
-            tokens.set(bestIndex, bestId);
-            tokens.remove(bestIndex + 1);
+            if (previous[c.left] >= first) {
+                offer(queue, previous[c.left], c.left, id, version);
+            }
+        }
+        tokens.clear();
+        for (int i = 0; i >= 0 && i < n; i = next[i]) {
+            tokens.add(id[i]);
+        }
+    }
+
+    private void offer(PriorityQueue<Candidate> queue, int left, int right, int[] id, int[] version) {
+        byte[] a = pieces[id[left]];
+        byte[] b = pieces[id[right]];
+        byte[] merged = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, merged, a.length, b.length);
+        int mergedId = lookup(merged, 0, merged.length);
+        if (mergedId >= 0 && scores[mergedId] > -1e10f) {
+            queue.add(new Candidate(scores[mergedId], left, right, version[left], version[right], mergedId));
+        }
+    }
+
+    /** A pair of neighbouring symbols that merge into {@code merged}; higher scores first, then leftmost. */
+    private record Candidate(float score, int left, int right, int leftVersion, int rightVersion, int merged)
+            implements Comparable<Candidate> {
+        @Override
+        public int compareTo(Candidate o) {
+            int byScore = Float.compare(o.score, score);
+            return byScore != 0 ? byScore : Integer.compare(left, o.left);
         }
     }
 

@@ -2,6 +2,7 @@ package org.qtale.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +48,35 @@ class Llama2cTokenizerTest {
         assertEquals(46, vectors.size(), "the files hold 46 input/output pairs (one of them the empty string)");
         for (TestVector v : vectors) {
             assertArrayEquals(v.ids(), tokenizer.encode(v.text(), false), "ids of '" + v.text() + "'");
+        }
+    }
+
+    /** The heap-ordered merge against llama2.c's rescanning loop, on real paragraphs and on random bytes. */
+    @Test
+    void mergingByHeapGivesTheRescanningLoopsTokens() throws IOException {
+        Llama2cTokenizer llama = Llama2cTokenizer.load(SharedData.file("models/llama2c/tokenizer.bin"), 32000);
+        Llama2cTokenizer tiny = Llama2cTokenizer.load(SharedData.file("models/aidreams260K/tok512.bin"), 512);
+        List<String> texts = new java.util.ArrayList<>();
+        String wiki = Files.readString(SharedData.file("corpora/wikitext-2-raw/wiki.test.raw"), StandardCharsets.UTF_8);
+        for (String paragraph : wiki.substring(0, 40_000).split("\n")) {
+            if (paragraph.length() > 200) {
+                texts.add(paragraph);
+            }
+        }
+        java.util.Random random = new java.util.Random(5);
+        for (int i = 0; i < 20; i++) {
+            StringBuilder b = new StringBuilder();
+            for (int k = random.nextInt(300); k > 0; k--) {
+                b.append(random.nextInt(4) == 0 ? (char) (0x20 + random.nextInt(0x250)) : "aaab  eé€😀"
+                        .charAt(random.nextInt(10)));
+            }
+            texts.add(b.toString());
+        }
+        assertTrue(texts.size() > 25, "paragraphs and random strings: " + texts.size());
+        for (String text : texts) {
+            for (Llama2cTokenizer t : List.of(llama, tiny)) {
+                assertArrayEquals(t.encodeByRescanning(text, true), t.encode(text, true), text);
+            }
         }
     }
 

@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntConsumer;
 import org.qtale.adaptive.ExecutionPolicy;
-import org.qtale.adaptive.ExecutionTrace;
 import org.qtale.model.InferenceState;
 import org.qtale.model.LlamaModel;
 import org.qtale.tensor.Parallel;
@@ -114,42 +113,5 @@ public final class ChoiceEvaluator {
         int[] whole = tokenizer.encode(context + continuation, true);
         int shared = Math.min(contextTokens.length, whole.length);
         return new int[][] {contextTokens, Arrays.copyOfRange(whole, shared, whole.length)};
-    }
-
-    /** Layer executions and operations over every sequence scored. */
-    private static final class ExecutionTotals {
-        long tokens;
-        long ran;
-        long layerSlots;
-        long routedRan;
-        long routedSlots;
-        double flops;
-        double denseFlops;
-
-        void add(ExecutionTrace trace, int sequenceTokens) {
-            tokens += sequenceTokens;
-            if (trace == null) {
-                return;
-            }
-            int layers = trace.layers();
-            int routed = layers - trace.startLayer();
-            for (int t = 0; t < trace.tokens(); t++) {
-                ran += trace.layersRun(t);
-                routedRan += Math.round(trace.tokenRatio(t, true) * routed);
-            }
-            layerSlots += (long) trace.tokens() * layers;
-            routedSlots += (long) trace.tokens() * routed;
-            flops += trace.flops();
-            denseFlops += trace.denseFlops();
-        }
-
-        double executionRatio(boolean routedOnly) {
-            long slots = routedOnly ? routedSlots : layerSlots;
-            return slots == 0 ? 1.0 : (double) (routedOnly ? routedRan : ran) / slots;
-        }
-
-        double flopsRatio() {
-            return denseFlops == 0 ? 1.0 : flops / denseFlops;
-        }
     }
 }

@@ -1,5 +1,6 @@
 package org.qtale.eval;
 
+import java.util.function.IntConsumer;
 import org.qtale.adaptive.ExecutionPolicy;
 import org.qtale.model.InferenceState;
 import org.qtale.model.LlamaModel;
@@ -15,9 +16,12 @@ import org.qtale.train.nn.CrossEntropyOp;
  * batched prefill with the model's execution policy.
  */
 public final class TextPerplexity {
-    /** Summed negative log-likelihood over the predicted tokens, and the window settings. */
+    /**
+     * Summed negative log-likelihood over the predicted tokens, the window settings, and the execution of every token
+     * read (as in {@link TaskResult}).
+     */
     public record Result(double negativeLogLikelihood, long predicted, int windows, int context, int stride,
-            long tokensRead, double seconds) {
+            long tokensRead, double executionRatio, double routedExecutionRatio, double flopsRatio, double seconds) {
         public double perplexity() {
             return Math.exp(negativeLogLikelihood / predicted);
         }
@@ -35,6 +39,23 @@ public final class TextPerplexity {
      */
     public static Result of(LlamaModel model, int[] tokens, int context, int stride, Parallel parallel,
             ExecutionPolicy policy) {
+        return of(model, tokens, context, stride, parallel, policy, done -> { });
+    }
+
+    /** The number of windows {@link #of} runs over {@code n} tokens. */
+    public static int windows(int n, int context, int stride) {
+        int count = 0;
+        for (int begin = 0, scoredUpTo = 1; scoredUpTo < n && Math.min(begin + context, n) - begin >= 2; begin += stride) {
+            scoredUpTo = Math.min(begin + context, n);
+            count++;
+        }
+        return count;
+    }
+
+    /** Like {@link #of(LlamaModel, int[], int, int, Parallel, ExecutionPolicy)}, calling {@code progress} with the
+     * windows done after each one. */
+    public static Result of(LlamaModel model, int[] tokens, int context, int stride, Parallel parallel,
+            ExecutionPolicy policy, IntConsumer progress) {
         if (context < 2 || stride < 1 || stride > context) {
             throw new IllegalArgumentException("need context ≥ 2 and 1 ≤ stride ≤ context, got " + context + " and " + stride);
         }
@@ -42,7 +63,7 @@ public final class TextPerplexity {
         int vocab = model.config().vocabSize();
         double nll = 0;
         long predicted = 0;
-        long read = 0;
+        ExecutionTotals totals = new ExecutionTotals();
         int windows = 0;
         int scoredUpTo = 1; // token 0 has nothing before it
         for (int begin = 0; scoredUpTo < tokens.length; begin += stride) {
@@ -66,10 +87,12 @@ public final class TextPerplexity {
                 nll += CrossEntropyOp.exactLoss(logits, r * vocab, vocab, tokens[begin + firstRow + r + 1]);
             }
             predicted += rows;
-            read += length;
+            totals.add(state.trace(), length);
             windows++;
             scoredUpTo = end;
+            progress.accept(windows);
         }
-        return new Result(nll, predicted, windows, context, stride, read, (System.nanoTime() - start) / 1e9);
+        return new Result(nll, predicted, windows, context, stride, totals.tokens, totals.executionRatio(false),
+                totals.executionRatio(true), totals.flopsRatio(), (System.nanoTime() - start) / 1e9);
     }
 }

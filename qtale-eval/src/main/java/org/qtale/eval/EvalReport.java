@@ -1,0 +1,141 @@
+package org.qtale.eval;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One model's evaluation: what was run (model, bytes, threshold) and each task's result, as JSON (the fields scripts
+ * read) and as a Markdown table.
+ *
+ * @param threshold the execution threshold θ the routed layers ran at, or NaN for a model without routers
+ */
+public record EvalReport(String model, long modelBytes, boolean routers, double threshold, List<TaskResult> choices,
+        List<TextResult> texts, List<ChoiceTask.SkippedRow> skippedRows) {
+    /** Skipped rows listed in the JSON at most (their count is always complete). */
+    public static final int LISTED_SKIPS = 50;
+
+    public EvalReport {
+        choices = List.copyOf(choices);
+        texts = List.copyOf(texts);
+        skippedRows = List.copyOf(skippedRows);
+    }
+
+    public ObjectNode json(ObjectMapper mapper) {
+        ObjectNode o = mapper.createObjectNode();
+        o.put("model", model);
+        o.put("model_bytes", modelBytes);
+        o.put("routers", routers);
+        if (Double.isNaN(threshold)) {
+            o.putNull("threshold");
+        } else {
+            o.put("threshold", threshold);
+        }
+        ArrayNode tasks = o.putArray("tasks");
+        long tokens = 0;
+        double seconds = 0;
+        for (TaskResult r : choices) {
+            ObjectNode t = tasks.addObject();
+            t.put("name", r.task());
+            t.put("kind", "multiple_choice");
+            t.put("source", r.source());
+            t.put("examples", r.examples());
+            t.put("skipped", r.skipped());
+            putNumber(t, "accuracy", r.accuracy());
+            putNumber(t, "accuracy_stderr", r.accuracyStandardError());
+            putNumber(t, "acc_norm", r.normalizedAccuracy());
+            putNumber(t, "acc_norm_stderr", r.normalizedAccuracyStandardError());
+            putNumber(t, "chance", r.chance());
+            putExecution(t, r.executionRatio(), r.routedExecutionRatio(), r.flopsRatio(), r.tokens(), r.seconds());
+            tokens += r.tokens();
+            seconds += r.seconds();
+        }
+        for (TextResult r : texts) {
+            TextPerplexity.Result p = r.perplexity();
+            ObjectNode t = tasks.addObject();
+            t.put("name", r.task());
+            t.put("kind", "perplexity");
+            t.put("source", r.source());
+            putNumber(t, "perplexity", p.perplexity());
+            putNumber(t, "negative_log_likelihood", p.negativeLogLikelihood());
+            t.put("predicted_tokens", p.predicted());
+            t.put("windows", p.windows());
+            t.put("context", p.context());
+            t.put("stride", p.stride());
+            putExecution(t, p.executionRatio(), p.routedExecutionRatio(), p.flopsRatio(), p.tokensRead(), p.seconds());
+            tokens += p.tokensRead();
+            seconds += p.seconds();
+        }
+        o.put("tokens", tokens);
+        o.put("seconds", seconds);
+        putNumber(o, "tokens_per_second", seconds > 0 ? tokens / seconds : Double.NaN);
+        o.put("skipped_rows", skippedRows.size());
+        ArrayNode skips = o.putArray("skipped_examples");
+        for (ChoiceTask.SkippedRow s : skippedRows.subList(0, Math.min(LISTED_SKIPS, skippedRows.size()))) {
+            ObjectNode row = skips.addObject();
+            row.put("file", s.file());
+            row.put("line", s.line());
+            row.put("reason", s.reason());
+        }
+        return o;
+    }
+
+    private static void putExecution(ObjectNode t, double ratio, double routed, double flops, long tokens, double seconds) {
+        putNumber(t, "execution_ratio", ratio);
+        putNumber(t, "routed_execution_ratio", routed);
+        putNumber(t, "flops_ratio", flops);
+        t.put("tokens", tokens);
+        t.put("seconds", seconds);
+        putNumber(t, "tokens_per_second", seconds > 0 ? tokens / seconds : Double.NaN);
+    }
+
+    private static void putNumber(ObjectNode o, String field, double value) {
+        if (Double.isFinite(value)) {
+            o.put(field, value);
+        } else {
+            o.putNull(field);
+        }
+    }
+
+    /** The tables: multiple-choice tasks, then text tasks. */
+    public String markdown() {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "model: %s (%,d bytes of weights)%s%n%n", model, modelBytes,
+                routers ? String.format(Locale.ROOT, ", routed layers at θ = %.3f", threshold) : ", no routers"));
+        if (!choices.isEmpty()) {
+            b.append("| task | examples | skipped | acc | acc_norm | chance | execution ratio | FLOPs ratio | tokens/s |\n");
+            b.append("|---|---|---|---|---|---|---|---|---|\n");
+            for (TaskResult r : choices) {
+                b.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %.1f%% | %.3f | %.3f | %.0f |%n", r.task(),
+                        r.examples(), r.skipped(), percent(r.accuracy(), r.accuracyStandardError()),
+                        percent(r.normalizedAccuracy(), r.normalizedAccuracyStandardError()), 100 * r.chance(),
+                        r.executionRatio(), r.flopsRatio(), r.tokensPerSecond()));
+            }
+        }
+        if (!texts.isEmpty()) {
+            if (!choices.isEmpty()) {
+                b.append('\n');
+            }
+            b.append("| text | perplexity | predicted tokens | context | stride | execution ratio | FLOPs ratio | tokens/s |\n");
+            b.append("|---|---|---|---|---|---|---|---|\n");
+            for (TextResult r : texts) {
+                TextPerplexity.Result p = r.perplexity();
+                b.append(String.format(Locale.ROOT, "| %s | %.3f | %d | %d | %d | %.3f | %.3f | %.0f |%n", r.task(),
+                        p.perplexity(), p.predicted(), p.context(), p.stride(), p.executionRatio(), p.flopsRatio(),
+                        p.tokensPerSecond()));
+            }
+        }
+        return b.toString();
+    }
+
+    /** "44.3% ± 3.0%", or "n/a" without examples. */
+    public static String percent(double value, double standardError) {
+        if (Double.isNaN(value)) {
+            return "n/a";
+        }
+        return Double.isNaN(standardError) ? String.format(Locale.ROOT, "%.1f%%", 100 * value)
+                : String.format(Locale.ROOT, "%.1f%% ± %.1f%%", 100 * value, 100 * standardError);
+    }
+}
