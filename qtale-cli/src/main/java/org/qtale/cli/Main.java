@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             CalibrateCommand.class,
             EvalCommand.class,
+            SweepCommand.class,
             TokenizeCommand.class,
             TokenizerCommand.class,
             InfoCommand.class,
