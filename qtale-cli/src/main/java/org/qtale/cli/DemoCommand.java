@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.qtale.adaptive.ExecutionPolicy;
 import org.qtale.format.HfConfig;
 import org.qtale.format.ModelLoader;
 import org.qtale.format.TokenizerFiles;
@@ -28,8 +29,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Builds the embedded default model (pretrained on the built-in toyworld corpus, cached after the first run), "
-                + "reports its held-out multiple-choice accuracy and generates a sample.")
+        description = "The QTALE experiment in miniature: builds the embedded default model (pretrained on the built-in "
+                + "toyworld corpus), fine-tunes D-LLM and QTALE routers from it, quantizes all three with AWQ at 4 and 3 "
+                + "bits, scores every variant on the held-out questions (routed ones at θ = 0.5 and at a calibrated θ), "
+                + "prints the comparison and the path of a report with a chart, and generates a sample showing the "
+                + "layers each token ran. Every model is cached after the first run.")
 final class DemoCommand implements Callable<Integer> {
     /** The embedded default model: its recipe. Changing any of it changes the cache key. */
     static final String SHAPE = "toy";
@@ -54,6 +58,18 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--cache", paramLabel = "DIR", description = "Cache directory (default: $QTALE_CACHE, else $XDG_CACHE_HOME/qtale, else ~/.cache/qtale).")
     Path cache;
 
+    @Option(names = "--finetune-docs", paramLabel = "N", defaultValue = "" + DemoPipeline.FINETUNE_DOCS,
+            description = "toyworld documents the routers are fine-tuned on (default ${DEFAULT-VALUE}).")
+    int finetuneDocs;
+
+    @Option(names = "--calib-samples", paramLabel = "N", defaultValue = "" + DemoPipeline.CALIB_SAMPLES,
+            description = "AWQ calibration windows of " + DemoPipeline.CALIB_LENGTH + " tokens (default ${DEFAULT-VALUE}).")
+    int calibSamples;
+
+    @Option(names = "--questions", paramLabel = "N", defaultValue = "" + DemoPipeline.QUESTIONS,
+            description = "Held-out questions each variant is scored on (default ${DEFAULT-VALUE}, all of them).")
+    int questionCount;
+
     @Option(names = "--json", description = "Print one JSON object with the results on stdout.")
     boolean json;
 
@@ -67,6 +83,10 @@ final class DemoCommand implements Callable<Integer> {
         int stepCount = steps != null ? steps : STEPS;
         if (stepCount < 1) {
             throw new CommandLine.ParameterException(cl, "--steps must be at least 1, got " + stepCount + ".");
+        }
+        if (finetuneDocs < 20 || calibSamples < 1 || questionCount < 1 || questionCount > DemoPipeline.QUESTIONS) {
+            throw new CommandLine.ParameterException(cl, "--finetune-docs must be >= 20, --calib-samples >= 1 and "
+                    + "--questions between 1 and " + DemoPipeline.QUESTIONS + ".");
         }
         PrintWriter out = cl.getOut();
         PrintWriter err = cl.getErr();
@@ -95,28 +115,80 @@ final class DemoCommand implements Callable<Integer> {
                 questions = PretrainJob.QuestionReport.score(scoring, tokenizer, model.config().contextLength(),
                         PretrainJob.questionSeed(CORPUS_SEED), PretrainJob.QUESTIONS, ToyWorld.families());
             }
-            String prompt = samplePrompt();
+        }
+        DemoPipeline.Outcome outcome = new DemoPipeline(modelDir, threads.count(), err, finetuneDocs, calibSamples,
+                questionCount).run();
+        DemoPipeline.Row sampled = outcome.rows().stream()
+                .filter(r -> r.variant().method().equals("qtale") && r.variant().weights().equals("awq4")
+                        && r.setting().equals("calibrated"))
+                .findFirst().orElseThrow();
+        String prompt = samplePrompt();
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        Sample sample;
+        try (LlamaModel model = ModelLoader.loadModel(sampled.variant().dir()); Parallel parallel = threads.parallel()) {
+            Tokenizer tokenizer = TokenizerFiles.open(sampled.variant().dir(), null, model.config().vocabSize());
             int[] promptTokens = tokenizer.encode(prompt, true);
             InferenceState state = model.newState(parallel, Math.min(model.config().contextLength(), promptTokens.length + 48), 64);
-            GenerationResult sample = Generator.generate(model, state, tokenizer, promptTokens,
+            state.setPolicy(ExecutionPolicy.threshold((float) sampled.threshold()));
+            GenerationResult result = Generator.generate(model, state, tokenizer, promptTokens,
                     GenerationSettings.greedy(48, tokenizer.stopTokens()), (id, text) -> { });
-            if (json) {
-                out.println(Json.write(report(modelDir, cached, trainSeconds, questions, prompt, sample)));
-            } else {
-                out.printf(Locale.ROOT, "default model: %s (%s)%n%n", modelDir,
-                        cached ? "cached" : String.format(Locale.ROOT, "trained in %.0f s", trainSeconds));
-                PretrainCommand.printQuestions(out, questions);
-                out.println();
-                out.println("sample (greedy; the generated text follows the prompt" + (System.console() != null
-                        && System.console().isTerminal() ? ", in bold" : "") + "):");
-                boolean terminal = System.console() != null && System.console().isTerminal();
-                out.println("  " + prompt + (terminal ? "\u001b[1m" + sample.text() + "\u001b[0m" : sample.text()));
-                out.println();
-                out.println("loss curve: " + modelDir.resolve(PretrainCommand.LOSS_CHART));
+            int first = result.promptTokens().length;
+            int[] layers = new int[Math.max(0, Math.min(result.tokens().length, state.trace().tokens() - first))];
+            for (int i = 0; i < layers.length; i++) {
+                layers[i] = state.trace().layersRun(first + i);
             }
-            out.flush();
+            sample = new Sample(result, GenerateCommand.layersLine(state, tokenizer, result, false),
+                    GenerateCommand.layersLine(state, tokenizer, result, terminal), state.trace().executionRatio(false),
+                    layers);
         }
+        String sampleTitle = String.format(Locale.ROOT, "%s at θ = %.3f (greedy), execution ratio %.3f",
+                sampled.variant().label(), sampled.threshold(), sample.executionRatio());
+        Path reportDir = cacheRoot().resolve("reports").resolve(modelDir.getFileName() + "-" + recipeSuffix());
+        Path report = DemoReport.write(reportDir, outcome, sampleTitle + "\n" + prompt + sample.result().text() + "\n"
+                + sample.plainLayers());
+        if (json) {
+            ObjectNode o = report(modelDir, cached, trainSeconds, questions, prompt, sample.result());
+            o.set("comparison", DemoReport.json(outcome));
+            o.put("report", report.toString());
+            o.put("chart", reportDir.resolve(DemoReport.CHART).toString());
+            o.put("sample_model", sampled.variant().label());
+            o.put("sample_threshold", sampled.threshold());
+            o.put("sample_execution_ratio", sample.executionRatio());
+            com.fasterxml.jackson.databind.node.ArrayNode layers = o.putArray("sample_layers_per_token");
+            for (int ran : sample.layersPerToken()) {
+                layers.add(ran);
+            }
+            out.println(Json.write(o));
+        } else {
+            out.printf(Locale.ROOT, "default model: %s (%s)%n%n", modelDir,
+                    cached ? "cached" : String.format(Locale.ROOT, "trained in %.0f s", trainSeconds));
+            PretrainCommand.printQuestions(out, questions);
+            out.println();
+            out.println("token-adaptive layers and quantization, on the held-out questions:");
+            out.println();
+            out.print(DemoReport.table(outcome));
+            out.println();
+            out.println("sample, " + sampleTitle + (terminal ? "; the generated text in bold" : "") + ":");
+            out.println("  " + prompt + (terminal ? "\u001b[1m" + sample.result().text() + "\u001b[0m" : sample.result().text()));
+            out.println("  " + sample.colouredLayers());
+            out.println();
+            out.println("report: " + report);
+            out.println("chart: " + reportDir.resolve(DemoReport.CHART));
+            out.println("loss curve: " + modelDir.resolve(PretrainCommand.LOSS_CHART));
+        }
+        out.flush();
         return 0;
+    }
+
+    /** The generated sample, its layers per token (plain and for the terminal) and its execution ratio. */
+    private record Sample(GenerationResult result, String plainLayers, String colouredLayers, double executionRatio,
+            int[] layersPerToken) {
+    }
+
+    /** The pipeline's part of the report's cache key. */
+    private String recipeSuffix() {
+        return Integer.toHexString((finetuneDocs + "|" + calibSamples + "|" + questionCount + "|"
+                + DemoPipeline.VERSION).hashCode());
     }
 
     private static ObjectNode report(Path modelDir, boolean cached, double seconds, PretrainJob.QuestionReport questions,

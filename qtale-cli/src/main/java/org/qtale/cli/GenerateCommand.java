@@ -137,20 +137,25 @@ final class GenerateCommand implements Callable<Integer> {
             return;
         }
         boolean terminal = System.console() != null && System.console().isTerminal();
+        out.println(layersLine(state, tokenizer, result, terminal));
+    }
+
+    /** "layers run per generated token (of L): piece:n piece:n ...", coloured when {@code colour}. */
+    static String layersLine(InferenceState state, Tokenizer tokenizer, GenerationResult result, boolean colour) {
         int layers = state.trace().layers();
         int first = result.promptTokens().length;
         StringBuilder line = new StringBuilder("layers run per generated token (of " + layers + "):");
         for (int i = 0; i < result.tokens().length && first + i < state.trace().tokens(); i++) {
             int ran = state.trace().layersRun(first + i);
             String piece = tokenizer.decode(new int[] {result.tokens()[i]}).replace("\n", "\\n");
-            if (terminal) {
-                int colour = ran == layers ? 31 : ran * 4 >= layers * 3 ? 33 : 32; // red: all, yellow: 3/4 or more, green
-                line.append(" \u001b[").append(colour).append('m').append(piece).append("\u001b[0m:").append(ran);
+            if (colour) {
+                int code = ran == layers ? 31 : ran * 4 >= layers * 3 ? 33 : 32; // red: all, yellow: 3/4 or more, green
+                line.append(" \u001b[").append(code).append('m').append(piece).append("\u001b[0m:").append(ran);
             } else {
                 line.append(' ').append(piece.strip()).append(':').append(ran);
             }
         }
-        out.println(line);
+        return line.toString();
     }
 
     private String chatPrompt(Tokenizer tokenizer) {

@@ -78,18 +78,7 @@ final class QuantizeCommand implements Callable<Integer> {
         PrintWriter err = cl.getErr();
         QuantizeJob.Outcome outcome;
         try (LazyProgress progress = new LazyProgress("quantize", err)) {
-            outcome = QuantizeJob.run(request, new QuantizeJob.Reporter() {
-                @Override
-                public void log(String line) {
-                    progress.note(line);
-                }
-
-                @Override
-                public void onLayer(QuantizeJob.LayerReport report, int layers) {
-                    progress.update(report.layer() + 1, layers, String.format(Locale.ROOT, "layer %d: worst relative "
-                            + "error %.2e (%.1f s)", report.layer(), max(report.relativeErrors()), report.seconds()));
-                }
-            });
+            outcome = QuantizeJob.run(request, reporter(progress));
         }
         PrintWriter stdout = cl.getOut();
         if (json) {
@@ -99,6 +88,22 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         stdout.flush();
         return 0;
+    }
+
+    /** Log lines as notes, and a step per layer with its worst relative output error. */
+    static QuantizeJob.Reporter reporter(LazyProgress progress) {
+        return new QuantizeJob.Reporter() {
+            @Override
+            public void log(String line) {
+                progress.note(line);
+            }
+
+            @Override
+            public void onLayer(QuantizeJob.LayerReport report, int layers) {
+                progress.update(report.layer() + 1, layers, String.format(Locale.ROOT, "layer %d: worst relative "
+                        + "error %.2e (%.1f s)", report.layer(), max(report.relativeErrors()), report.seconds()));
+            }
+        };
     }
 
     private static double max(double[] values) {

@@ -101,7 +101,9 @@ class TrainCliTest {
 
     @Test
     void demoCachesItsModelAndGivesTheSameNumbersTwice(@TempDir Path dir) throws IOException {
-        CliTest.Run first = run("demo", "--steps", "4", "--cache", dir.toString(), "--json");
+        String[] args = {"demo", "--steps", "4", "--finetune-docs", "40", "--calib-samples", "2", "--questions", "12",
+            "--cache", dir.toString(), "--json"};
+        CliTest.Run first = run(args);
         assertEquals(0, first.status(), first.err());
         JsonNode a = Json.MAPPER.readTree(first.out());
         assertFalse(a.get("cached").asBoolean());
@@ -111,12 +113,26 @@ class TrainCliTest {
         assertEquals(7, a.get("mc_families").size());
         assertTrue(a.get("sample").isTextual());
         assertTrue(Files.isRegularFile(Path.of(a.get("loss_chart").asText())));
-        CliTest.Run second = run("demo", "--steps", "4", "--cache", dir.toString(), "--json");
+        JsonNode comparison = a.get("comparison");
+        assertEquals(15, comparison.size(), "dense FP; D-LLM and QTALE at θ 0.5 and calibrated; and per bits the dense "
+                + "AWQ model and both routed ones at θ 0.5 and calibrated");
+        for (JsonNode row : comparison) {
+            for (String field : new String[] {"execution_ratio", "flops_ratio", "accuracy", "accuracy_stderr"}) {
+                assertTrue(row.get(field).isNumber(), row + " " + field);
+            }
+            boolean routedQuantized = !row.get("method").asText().equals("fp") && !row.get("weights").asText().equals("fp");
+            assertEquals(routedQuantized, row.has("gap_to_quantization_only"), row.toString());
+        }
+        assertTrue(Files.isRegularFile(Path.of(a.get("report").asText())));
+        assertTrue(Files.isRegularFile(Path.of(a.get("chart").asText())));
+        assertTrue(a.get("sample_layers_per_token").size() > 0);
+        CliTest.Run second = run(args);
         assertEquals(0, second.status(), second.err());
         JsonNode b = Json.MAPPER.readTree(second.out());
         assertTrue(b.get("cached").asBoolean());
         assertEquals(a.get("mc_accuracy").asDouble(), b.get("mc_accuracy").asDouble(), "same model, same score");
         assertEquals(a.get("sample").asText(), b.get("sample").asText());
+        assertEquals(comparison, b.get("comparison"), "same models, same table");
         assertEquals(a.get("model").asText(), b.get("model").asText());
     }
 }

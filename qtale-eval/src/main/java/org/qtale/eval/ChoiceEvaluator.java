@@ -1,6 +1,7 @@
 package org.qtale.eval;
 
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.function.IntConsumer;
 import org.qtale.adaptive.ExecutionPolicy;
@@ -42,6 +43,7 @@ public final class ChoiceEvaluator {
         ExecutionTotals totals = new ExecutionTotals();
         int correct = 0;
         int correctNormalized = 0;
+        BitSet right = new BitSet();
         List<ChoiceExample> examples = task.examples();
         for (int i = 0; i < examples.size(); i++) {
             ChoiceExample example = examples.get(i);
@@ -52,7 +54,10 @@ public final class ChoiceEvaluator {
                 logLikelihoods[c] = logLikelihood(choice, totals);
                 characters[c] = choice.continuation().length();
             }
-            correct += ChoiceRules.pick(logLikelihoods) == example.gold() ? 1 : 0;
+            if (ChoiceRules.pick(logLikelihoods) == example.gold()) {
+                correct++;
+                right.set(i);
+            }
             correctNormalized += ChoiceRules.pickNormalized(logLikelihoods, characters) == example.gold() ? 1 : 0;
             progress.accept(i + 1);
         }
@@ -60,7 +65,7 @@ public final class ChoiceEvaluator {
         int n = examples.size();
         return new TaskResult(task.name(), task.source(), n, task.skipped().size(), task.chance(),
                 n == 0 ? Double.NaN : (double) correct / n, n == 0 ? Double.NaN : (double) correctNormalized / n,
-                totals.executionRatio(false), totals.executionRatio(true), totals.flopsRatio(), totals.tokens, seconds);
+                totals.executionRatio(false), totals.executionRatio(true), totals.flopsRatio(), totals.tokens, seconds, right);
     }
 
     /** The summed log-probability of the choice's continuation tokens after its context. */
