@@ -27,8 +27,8 @@ import org.qtale.train.finetune.TokenExample;
 /**
  * The QTALE experiment in miniature on the default model: D-LLM and QTALE routers fine-tuned from it, each model
  * (and the dense one) quantized with AWQ at 4 and 3 bits, and every variant scored on the built-in questions, the
- * routed ones at D-LLM's θ = 0.5 and at the θ calibration picks. Every model it builds is cached beside the default
- * model under a key of its recipe, so a second run only scores.
+ * routed ones at D-LLM's θ = 0.5 and at the θ calibration picks to run the target share of layers. Every model it
+ * builds is cached beside the default model under a key of its recipe, so a second run only calibrates and scores.
  */
 final class DemoPipeline {
     static final int FINETUNE_DOCS = 2000;
@@ -43,8 +43,8 @@ final class DemoPipeline {
     static final int QUESTIONS = 280;
     static final int CALIB_LENGTH = 256;
     static final int[] BITS = {4, 3};
-    /** Calibration picks the largest θ whose held-out loss is within this many nats of the model's dense loss. */
-    static final double LOSS_TOLERANCE = 0.01;
+    /** Held-out fine-tuning examples calibration runs, at most. */
+    static final int CALIBRATION_EXAMPLES = 100;
     /** The thresholds of the chart. */
     static final double[] THRESHOLDS = {0.5, 0.4, 0.3, 0.2, 0.1};
     /** Bump when the pipeline's recipe changes the numbers. */
@@ -131,9 +131,11 @@ final class DemoPipeline {
                             ExecutionPolicy.threshold(0.5f), questions, v, "θ = 0.5")));
                     List<TokenExample> heldOut = FineTuneData.load(finetuneData, tokenizer,
                             model.config().contextLength()).heldOut();
+                    heldOut = heldOut.subList(0, Math.min(CALIBRATION_EXAMPLES, heldOut.size()));
                     calibrationExamples = heldOut.size();
-                    say("calibrating θ of " + v.label() + " on " + heldOut.size() + " held-out examples");
-                    float theta = new ThresholdCalibration(model, heldOut, parallel).forMaxLossIncrease(LOSS_TOLERANCE)
+                    say("calibrating θ of " + v.label() + " to the target ratio " + TARGET_RATIO + " on "
+                            + heldOut.size() + " held-out examples");
+                    float theta = new ThresholdCalibration(model, heldOut, parallel).forTargetRatio(TARGET_RATIO)
                             .threshold();
                     rows.add(new Row(v, "calibrated", theta, score(model, tokenizer, parallel,
                             ExecutionPolicy.threshold(theta), questions, v, String.format(Locale.ROOT, "θ = %.3f", theta))));

@@ -101,9 +101,9 @@ final class DemoReport {
         md.append("The default model, D-LLM and QTALE routers fine-tuned from it (target execution ratio ")
                 .append(DemoPipeline.TARGET_RATIO).append("), each quantized with AWQ at 4 and 3 bits (groups of ")
                 .append(DemoPipeline.GROUP_SIZE).append("), scored on the held-out toyworld questions by log-likelihood. ")
-                .append("Routed models run at D-LLM's θ = 0.5 and at the largest θ whose held-out loss stays within ")
-                .append(DemoPipeline.LOSS_TOLERANCE).append(" nats of the same model run dense (calibrated on ")
-                .append(outcome.calibrationExamples()).append(" held-out examples). The gap is the accuracy minus the ")
+                .append("Routed models run at D-LLM's θ = 0.5 and at the θ that makes them run the target share of ")
+                .append("layers after quantization (calibrated on ").append(outcome.calibrationExamples())
+                .append(" held-out fine-tuning examples). The gap is the accuracy minus the ")
                 .append("quantization-only model's at the same bits, ± the standard error of the paired difference.\n\n");
         md.append(table(outcome)).append('\n');
         md.append("![accuracy against execution ratio](").append(CHART).append(")\n\n");

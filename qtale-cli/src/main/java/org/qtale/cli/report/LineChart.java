@@ -45,7 +45,9 @@ public final class LineChart {
     public void writePng(Path file, int width, int height) {
         System.setProperty("java.awt.headless", "true");
         XYPlot plot = plot();
-        plot.setDomainAxis(new NumberAxis(xLabel));
+        NumberAxis domain = new NumberAxis(xLabel);
+        domain.setAutoRangeIncludesZero(false);
+        plot.setDomainAxis(domain);
         write(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), file, width, height);
     }
 
