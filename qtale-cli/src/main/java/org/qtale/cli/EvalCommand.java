@@ -14,7 +14,10 @@ import org.qtale.QtaleException;
 import org.qtale.adaptive.ExecutionPolicy;
 import org.qtale.eval.ChoiceEvaluator;
 import org.qtale.eval.ChoiceTask;
+import org.qtale.eval.CompletionResult;
+import org.qtale.eval.CompletionTask;
 import org.qtale.eval.EvalReport;
+import org.qtale.eval.EvalResult;
 import org.qtale.eval.EvalTask;
 import org.qtale.eval.TaskFiles;
 import org.qtale.eval.TaskResult;
@@ -37,9 +40,9 @@ import picocli.CommandLine.Option;
                 + "model's weights as stored and its execution policy, so the execution ratio and FLOPs ratio are those "
                 + "of the tokens scored.",
             "Task files: LLM-Adapters .json (ARC, BoolQ, PIQA, SIQA, WinoGrande, OpenBookQA), MosaicML or "
-                + "CommonsenseQA .jsonl, HellaSwag .txt or .txt.bz2 (six lines per task), plain .txt or .raw text "
-                + "(perplexity), or 'toyworld' for the built-in held-out questions. Malformed rows are skipped and "
-                + "counted."})
+                + "CommonsenseQA .jsonl, LAMBADA .jsonl (greedy completion accuracy and perplexity), HellaSwag .txt or "
+                + ".txt.bz2 (six lines per task), plain .txt or .raw text (perplexity), or 'toyworld' for the built-in "
+                + "held-out questions. Malformed rows are skipped and counted."})
 final class EvalCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -54,7 +57,7 @@ final class EvalCommand implements Callable<Integer> {
             description = "A task to score, named NAME in the report; FILE is a task file or 'toyworld'. Repeatable.")
     List<String> tasks;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Score the first N examples of each multiple-choice task only.")
+    @Option(names = "--limit", paramLabel = "N", description = "Score the first N examples of each multiple-choice or completion task only.")
     Integer limit;
 
     @Option(names = "--threshold", paramLabel = "θ",
@@ -107,8 +110,7 @@ final class EvalCommand implements Callable<Integer> {
                     : threshold != null ? threshold : model.routers().config().defaultThreshold();
             Tokenizer tokenizer = modelOptions.openTokenizer(model);
             ChoiceEvaluator evaluator = new ChoiceEvaluator(model, tokenizer, parallel, policy);
-            List<TaskResult> choices = new ArrayList<>();
-            List<TextResult> texts = new ArrayList<>();
+            List<EvalResult> results = new ArrayList<>();
             List<ChoiceTask.SkippedRow> skipped = new ArrayList<>();
             for (EvalTask task : loaded) {
                 switch (task) {
@@ -123,10 +125,21 @@ final class EvalCommand implements Callable<Integer> {
                         }
                         try (Progress progress = Progress.start("eval " + c.name(), limited.examples().size(), err)) {
                             TaskResult r = evaluator.evaluate(limited, done -> progress.update(done, ""));
-                            choices.add(r);
+                            results.add(r);
                             progress.note(String.format(Locale.ROOT, "acc %s, acc_norm %s over %d examples",
                                     EvalReport.percent(r.accuracy(), r.accuracyStandardError()),
                                     EvalReport.percent(r.normalizedAccuracy(), r.normalizedAccuracyStandardError()), r.examples()));
+                        }
+                    }
+                    case CompletionTask c -> {
+                        CompletionTask limited = limit != null ? c.limit(limit) : c;
+                        skipped.addAll(c.skipped());
+                        try (Progress progress = Progress.start("eval " + c.name(), limited.examples().size(), err)) {
+                            CompletionResult r = evaluator.evaluate(limited, done -> progress.update(done, ""));
+                            results.add(r);
+                            progress.note(String.format(Locale.ROOT, "greedy acc %s, perplexity %.2f over %d examples",
+                                    EvalReport.percent(r.accuracy(), r.accuracyStandardError()), r.perplexity(),
+                                    r.examples()));
                         }
                     }
                     case TextTask t -> {
@@ -138,7 +151,7 @@ final class EvalCommand implements Callable<Integer> {
                         try (Progress progress = Progress.start("eval " + t.name(), windows, err)) {
                             TextPerplexity.Result p = TextPerplexity.of(model, tokens, perplexityContext, perplexityStride,
                                     parallel, policy, done -> progress.update(done, ""));
-                            texts.add(new TextResult(t.name(), t.source(), p));
+                            results.add(new TextResult(t.name(), t.source(), p));
                             progress.note(String.format(Locale.ROOT, "perplexity %.3f over %d tokens", p.perplexity(),
                                     p.predicted()));
                         }
@@ -146,7 +159,7 @@ final class EvalCommand implements Callable<Integer> {
                 }
             }
             EvalReport report = new EvalReport(modelOptions.model.toString(), model.weights().byteSize(), routed, theta,
-                    choices, texts, skipped);
+                    results, skipped);
             String jsonText = Json.write(report.json(Json.MAPPER));
             if (out != null) {
                 AtomicFiles.createDirectories(out);

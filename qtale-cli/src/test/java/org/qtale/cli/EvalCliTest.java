@@ -36,7 +36,8 @@ class EvalCliTest {
         Path out = dir.resolve("report");
         CliTest.Run r = run("eval", "--model", CliTest.aidreams(), "--task",
                 "piqa=" + data("eval/commonsense_llm_adapters/piqa/test.json"), "--task", "mine=" + broken,
-                "--task", "dream=" + text, "--limit", "12", "--context", "64", "--stride", "32", "--threads", "1",
+                "--task", "dream=" + text, "--task", "lambada=" + data("eval/mosaic_gauntlet/lambada_openai_small.jsonl"),
+                "--limit", "12", "--context", "64", "--stride", "32", "--threads", "1",
                 "--out", out.toString(), "--json");
         assertEquals(0, r.status(), r.err());
         JsonNode json = Json.MAPPER.readTree(r.out());
@@ -62,6 +63,10 @@ class EvalCliTest {
         assertEquals(64, dream.get("context").asInt());
         assertEquals(32, dream.get("stride").asInt());
         assertTrue(dream.get("perplexity").asDouble() > 1 && dream.get("perplexity").asDouble() < 512);
+        JsonNode lambada = json.get("tasks").get(3);
+        assertEquals("completion", lambada.get("kind").asText());
+        assertEquals(8, lambada.get("examples").asInt());
+        assertTrue(lambada.get("accuracy").isNumber() && lambada.get("perplexity").asDouble() > 1);
         assertEquals(r.out().strip(), Files.readString(out.resolve("eval.json")).strip(), "the file is the JSON printed");
         String markdown = Files.readString(out.resolve("eval.md"));
         assertTrue(markdown.contains("| piqa | 12 | 0 |"), markdown);
@@ -114,7 +119,5 @@ class EvalCliTest {
                 "Two tasks are named a");
         assertCleanError(run("eval", "--model", CliTest.aidreams(), "--task", "wiki=" + data(
                 "corpora/wikitext-2-raw/wiki.test.raw"), "--context", "4096"), "exceeds the model's context");
-        assertCleanError(run("eval", "--model", CliTest.aidreams(), "--task", "l=" + data(
-                "eval/mosaic_gauntlet/lambada_openai_small.jsonl")), "language-modelling");
     }
 }

@@ -8,6 +8,7 @@ import org.qtale.adaptive.ExecutionPolicy;
 import org.qtale.model.InferenceState;
 import org.qtale.model.LlamaModel;
 import org.qtale.tensor.Parallel;
+import org.qtale.tensor.VectorOps;
 import org.qtale.tokenizer.Tokenizer;
 import org.qtale.train.nn.CrossEntropyOp;
 
@@ -70,15 +71,26 @@ public final class ChoiceEvaluator {
 
     /** The summed log-probability of the choice's continuation tokens after its context. */
     public double logLikelihood(Choice choice) {
-        return logLikelihood(choice, new ExecutionTotals());
+        return score(choice, new ExecutionTotals()).logLikelihood();
     }
 
     private double logLikelihood(Choice choice, ExecutionTotals totals) {
+        return score(choice, totals).logLikelihood();
+    }
+
+    /**
+     * A continuation's summed log-probability, and whether greedy decoding would have produced it (every token the
+     * most likely one after the tokens before it; ties go to the lower id).
+     */
+    record Scored(double logLikelihood, boolean greedy) {
+    }
+
+    Scored score(Choice choice, ExecutionTotals totals) {
         int[][] pair = encodePair(choice.context(), choice.continuation());
         int[] context = pair[0];
         int[] continuation = pair[1];
         if (continuation.length == 0) {
-            return 0;
+            return new Scored(0, true);
         }
         int[] whole = new int[context.length + continuation.length];
         System.arraycopy(context, 0, whole, 0, context.length);
@@ -100,11 +112,38 @@ public final class ChoiceEvaluator {
         model.forwardAll(state, input, firstRow, rows, logits);
         totals.add(state.trace(), input.length);
         double sum = 0;
+        boolean greedy = true;
+        float[] rowLogits = new float[vocab];
         for (int j = continuation.length - rows; j < continuation.length; j++) {
             int row = whole.length - continuation.length + j - 1 - inputStart;
             sum -= CrossEntropyOp.exactLoss(logits, (row - firstRow) * vocab, vocab, continuation[j]);
+            System.arraycopy(logits, (row - firstRow) * vocab, rowLogits, 0, vocab);
+            greedy &= VectorOps.argmax(rowLogits, vocab) == continuation[j];
         }
-        return sum;
+        return new Scored(sum, greedy);
+    }
+
+    /**
+     * Scores a completion task: the share of continuations greedy decoding reproduces ({@code acc}, as
+     * lm-evaluation-harness scores LAMBADA) and the perplexity {@code exp(−mean over examples of the log-likelihood)}.
+     */
+    public CompletionResult evaluate(CompletionTask task, IntConsumer progress) {
+        long start = System.nanoTime();
+        ExecutionTotals totals = new ExecutionTotals();
+        int greedy = 0;
+        double logLikelihood = 0;
+        List<Choice> examples = task.examples();
+        for (int i = 0; i < examples.size(); i++) {
+            Scored s = score(examples.get(i), totals);
+            greedy += s.greedy() ? 1 : 0;
+            logLikelihood += s.logLikelihood();
+            progress.accept(i + 1);
+        }
+        int n = examples.size();
+        return new CompletionResult(task.name(), task.source(), n, task.skipped().size(),
+                n == 0 ? Double.NaN : (double) greedy / n, n == 0 ? Double.NaN : Math.exp(-logLikelihood / n),
+                totals.executionRatio(false), totals.executionRatio(true), totals.flopsRatio(), totals.tokens,
+                (System.nanoTime() - start) / 1e9);
     }
 
     /** The context's tokens (with the sequence start) and the tokens the continuation adds to them. */

@@ -12,15 +12,18 @@ import java.util.Locale;
  *
  * @param threshold the execution threshold θ the routed layers ran at, or NaN for a model without routers
  */
-public record EvalReport(String model, long modelBytes, boolean routers, double threshold, List<TaskResult> choices,
-        List<TextResult> texts, List<ChoiceTask.SkippedRow> skippedRows) {
+public record EvalReport(String model, long modelBytes, boolean routers, double threshold, List<EvalResult> results,
+        List<ChoiceTask.SkippedRow> skippedRows) {
     /** Skipped rows listed in the JSON at most (their count is always complete). */
     public static final int LISTED_SKIPS = 50;
 
     public EvalReport {
-        choices = List.copyOf(choices);
-        texts = List.copyOf(texts);
+        results = List.copyOf(results);
         skippedRows = List.copyOf(skippedRows);
+    }
+
+    private <T extends EvalResult> List<T> only(Class<T> kind) {
+        return results.stream().filter(kind::isInstance).map(kind::cast).toList();
     }
 
     public ObjectNode json(ObjectMapper mapper) {
@@ -36,37 +39,52 @@ public record EvalReport(String model, long modelBytes, boolean routers, double 
         ArrayNode tasks = o.putArray("tasks");
         long tokens = 0;
         double seconds = 0;
-        for (TaskResult r : choices) {
+        for (EvalResult result : results) {
             ObjectNode t = tasks.addObject();
-            t.put("name", r.task());
-            t.put("kind", "multiple_choice");
-            t.put("source", r.source());
-            t.put("examples", r.examples());
-            t.put("skipped", r.skipped());
-            putNumber(t, "accuracy", r.accuracy());
-            putNumber(t, "accuracy_stderr", r.accuracyStandardError());
-            putNumber(t, "acc_norm", r.normalizedAccuracy());
-            putNumber(t, "acc_norm_stderr", r.normalizedAccuracyStandardError());
-            putNumber(t, "chance", r.chance());
-            putExecution(t, r.executionRatio(), r.routedExecutionRatio(), r.flopsRatio(), r.tokens(), r.seconds());
-            tokens += r.tokens();
-            seconds += r.seconds();
-        }
-        for (TextResult r : texts) {
-            TextPerplexity.Result p = r.perplexity();
-            ObjectNode t = tasks.addObject();
-            t.put("name", r.task());
-            t.put("kind", "perplexity");
-            t.put("source", r.source());
-            putNumber(t, "perplexity", p.perplexity());
-            putNumber(t, "negative_log_likelihood", p.negativeLogLikelihood());
-            t.put("predicted_tokens", p.predicted());
-            t.put("windows", p.windows());
-            t.put("context", p.context());
-            t.put("stride", p.stride());
-            putExecution(t, p.executionRatio(), p.routedExecutionRatio(), p.flopsRatio(), p.tokensRead(), p.seconds());
-            tokens += p.tokensRead();
-            seconds += p.seconds();
+            t.put("name", result.task());
+            switch (result) {
+                case TaskResult r -> {
+                    t.put("kind", "multiple_choice");
+                    t.put("source", r.source());
+                    t.put("examples", r.examples());
+                    t.put("skipped", r.skipped());
+                    putNumber(t, "accuracy", r.accuracy());
+                    putNumber(t, "accuracy_stderr", r.accuracyStandardError());
+                    putNumber(t, "acc_norm", r.normalizedAccuracy());
+                    putNumber(t, "acc_norm_stderr", r.normalizedAccuracyStandardError());
+                    putNumber(t, "chance", r.chance());
+                    putExecution(t, r.executionRatio(), r.routedExecutionRatio(), r.flopsRatio(), r.tokens(), r.seconds());
+                    tokens += r.tokens();
+                    seconds += r.seconds();
+                }
+                case CompletionResult r -> {
+                    t.put("kind", "completion");
+                    t.put("source", r.source());
+                    t.put("examples", r.examples());
+                    t.put("skipped", r.skipped());
+                    putNumber(t, "accuracy", r.accuracy());
+                    putNumber(t, "accuracy_stderr", r.accuracyStandardError());
+                    putNumber(t, "perplexity", r.perplexity());
+                    putExecution(t, r.executionRatio(), r.routedExecutionRatio(), r.flopsRatio(), r.tokens(), r.seconds());
+                    tokens += r.tokens();
+                    seconds += r.seconds();
+                }
+                case TextResult r -> {
+                    TextPerplexity.Result p = r.perplexity();
+                    t.put("kind", "perplexity");
+                    t.put("source", r.source());
+                    putNumber(t, "perplexity", p.perplexity());
+                    putNumber(t, "negative_log_likelihood", p.negativeLogLikelihood());
+                    t.put("predicted_tokens", p.predicted());
+                    t.put("windows", p.windows());
+                    t.put("context", p.context());
+                    t.put("stride", p.stride());
+                    putExecution(t, p.executionRatio(), p.routedExecutionRatio(), p.flopsRatio(), p.tokensRead(),
+                            p.seconds());
+                    tokens += p.tokensRead();
+                    seconds += p.seconds();
+                }
+            }
         }
         o.put("tokens", tokens);
         o.put("seconds", seconds);
@@ -99,8 +117,11 @@ public record EvalReport(String model, long modelBytes, boolean routers, double 
         }
     }
 
-    /** The tables: multiple-choice tasks, then text tasks. */
+    /** The tables: multiple-choice tasks, completion tasks, then text tasks. */
     public String markdown() {
+        List<TaskResult> choices = only(TaskResult.class);
+        List<CompletionResult> completions = only(CompletionResult.class);
+        List<TextResult> texts = only(TextResult.class);
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "model: %s (%,d bytes of weights)%s%n%n", model, modelBytes,
                 routers ? String.format(Locale.ROOT, ", routed layers at θ = %.3f", threshold) : ", no routers"));
@@ -114,8 +135,20 @@ public record EvalReport(String model, long modelBytes, boolean routers, double 
                         r.executionRatio(), r.flopsRatio(), r.tokensPerSecond()));
             }
         }
-        if (!texts.isEmpty()) {
+        if (!completions.isEmpty()) {
             if (!choices.isEmpty()) {
+                b.append('\n');
+            }
+            b.append("| completion | examples | skipped | acc (greedy) | perplexity | execution ratio | FLOPs ratio | tokens/s |\n");
+            b.append("|---|---|---|---|---|---|---|---|\n");
+            for (CompletionResult r : completions) {
+                b.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %.2f | %.3f | %.3f | %.0f |%n", r.task(),
+                        r.examples(), r.skipped(), percent(r.accuracy(), r.accuracyStandardError()), r.perplexity(),
+                        r.executionRatio(), r.flopsRatio(), r.tokensPerSecond()));
+            }
+        }
+        if (!texts.isEmpty()) {
+            if (!choices.isEmpty() || !completions.isEmpty()) {
                 b.append('\n');
             }
             b.append("| text | perplexity | predicted tokens | context | stride | execution ratio | FLOPs ratio | tokens/s |\n");

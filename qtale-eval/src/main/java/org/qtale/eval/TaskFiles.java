@@ -30,7 +30,7 @@ import org.qtale.train.pretrain.PretrainJob;
  *       with the choices written into the instruction (ARC, BoolQ, PIQA, SIQA, WinoGrande, OpenBookQA);</li>
  *   <li>{@code .jsonl}: MosaicML's Eval Gauntlet rows {@code {query, choices, gold}} and the partial-evaluation rows
  *       {@code {context_options, continuation, gold}}, or CommonsenseQA's {@code {question, choices: {label, text},
- *       answerKey}};</li>
+ *       answerKey}}; or LAMBADA's completion rows {@code {context, continuation}};</li>
  *   <li>{@code .txt} or {@code .txt.bz2}: HellaSwag in llama.cpp's six-line format (context, gold index, four
  *       endings);</li>
  *   <li>{@code toyworld}: the built-in corpus's held-out questions (the ones the demo scores).</li>
@@ -182,9 +182,12 @@ public final class TaskFiles {
 
     // ---- JSON lines ------------------------------------------------------------------------------------------------
 
-    private static ChoiceTask jsonLines(String name, Path file) throws IOException {
+    /** A multiple-choice task, or a completion task when the first row is {@code {context, continuation}}. */
+    private static EvalTask jsonLines(String name, Path file) throws IOException {
         List<ChoiceExample> examples = new ArrayList<>();
+        List<Choice> completions = new ArrayList<>();
         List<ChoiceTask.SkippedRow> skipped = new ArrayList<>();
+        Boolean completion = null;
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             int lineNumber = 0;
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
@@ -193,17 +196,50 @@ public final class TaskFiles {
                     continue;
                 }
                 try {
-                    examples.add(jsonLine(JSON.readTree(line)));
+                    JsonNode row = JSON.readTree(line);
+                    if (completion == null) {
+                        completion = isCompletion(row);
+                    }
+                    if (completion) {
+                        completions.add(completionRow(row));
+                    } else {
+                        examples.add(jsonLine(row));
+                    }
                 } catch (IOException | IllegalArgumentException e) {
                     String reason = e instanceof IOException ? "not JSON" : e.getMessage();
                     skipped.add(new ChoiceTask.SkippedRow(file.toString(), lineNumber, reason));
                 }
             }
         }
+        if (Boolean.TRUE.equals(completion)) {
+            return new CompletionTask(name, file.toString(), completions, skipped);
+        }
         if (examples.isEmpty() && !skipped.isEmpty()) {
             throw new QtaleException("No row of " + file + " is a multiple-choice example (" + skipped.getFirst() + ").");
         }
         return new ChoiceTask(name, file.toString(), examples, skipped);
+    }
+
+    private static boolean isCompletion(JsonNode row) {
+        return row.has("context") && row.has("continuation") && !row.has("context_options") && !row.has("choices");
+    }
+
+    /**
+     * One LAMBADA row: the continuation (the passage's last word) follows the context after a space, as
+     * lm-evaluation-harness splits the passage.
+     */
+    static Choice completionRow(JsonNode row) {
+        if (!isCompletion(row)) {
+            throw new IllegalArgumentException("not a {context, continuation} row like the first one");
+        }
+        String context = text(row, "context");
+        String continuation = text(row, "continuation");
+        if (continuation.isBlank()) {
+            throw new IllegalArgumentException("the continuation is empty");
+        }
+        boolean spaced = context.isEmpty() || Character.isWhitespace(context.charAt(context.length() - 1))
+                || Character.isWhitespace(continuation.charAt(0));
+        return new Choice(context, spaced ? continuation : " " + continuation);
     }
 
     /** One MosaicML or CommonsenseQA row. */
@@ -225,8 +261,8 @@ public final class TaskFiles {
             }
             return ChoiceExample.sharedContext(questionContext(text(row, "question")), answers, gold);
         }
-        if (row.has("context") && row.has("continuation")) {
-            throw new IllegalArgumentException("a language-modelling row (context and continuation, no choices)");
+        if (isCompletion(row)) {
+            throw new IllegalArgumentException("a completion row (context and continuation) among multiple-choice rows");
         }
         throw new IllegalArgumentException("neither {query, choices, gold}, {context_options, continuation, gold} nor "
                 + "{question, choices, answerKey}");

@@ -19,7 +19,7 @@ import java.util.BitSet;
  */
 public record TaskResult(String task, String source, int examples, int skipped, double chance, double accuracy,
         double normalizedAccuracy, double executionRatio, double routedExecutionRatio, double flopsRatio, long tokens,
-        double seconds, BitSet correct) {
+        double seconds, BitSet correct) implements EvalResult {
     public TaskResult {
         correct = (BitSet) correct.clone();
     }

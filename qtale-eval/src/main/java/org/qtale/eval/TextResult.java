@@ -1,5 +1,5 @@
 package org.qtale.eval;
 
 /** A text task's perplexity on one model and policy. */
-public record TextResult(String task, String source, TextPerplexity.Result perplexity) {
+public record TextResult(String task, String source, TextPerplexity.Result perplexity) implements EvalResult {
 }

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.qtale.adaptive.ExecutionPolicy;
 import org.qtale.adaptive.RouterConfig;
 import org.qtale.format.Llama2cCheckpoint;
+import org.qtale.model.GenerationSettings;
+import org.qtale.model.Generator;
 import org.qtale.model.InferenceState;
 import org.qtale.model.LlamaModel;
 import org.qtale.tensor.Parallel;
@@ -79,6 +81,48 @@ class ChoiceEvaluatorTest {
         double expected = reference(model, whole, contextTokens.length, null);
         assertEquals(expected, evaluator.logLikelihood(new Choice(context, continuation)), 1e-4);
         assertTrue(expected < 0);
+    }
+
+    @Test
+    void aCompletionIsGreedyWhenEveryTokenIsTheMostLikely() {
+        ChoiceEvaluator evaluator = new ChoiceEvaluator(model, tokenizer, parallel, null);
+        int vocab = model.config().vocabSize();
+        int greedyCount = 0;
+        // the model's own greedy continuation of a prompt, and three it would not write
+        String prompt = "The robot dreamed of";
+        InferenceState generating = model.newState(parallel, 64, 64);
+        String own = Generator.generate(model, generating, tokenizer, tokenizer.encode(prompt, true),
+                GenerationSettings.greedy(4, tokenizer.stopTokens()), (id, text) -> { }).text();
+        List<Choice> completions = List.of(new Choice(prompt, own), new Choice(prompt, " electric sheep."),
+                new Choice("the machine dreams of numbers and", " light"), new Choice("once upon a", " time"));
+        double logLikelihoods = 0;
+        for (Choice c : completions) {
+            int[] contextTokens = tokenizer.encode(c.context(), true);
+            int[] whole = tokenizer.encode(c.context() + c.continuation(), true);
+            int n = whole.length - 1;
+            InferenceState state = model.newState(parallel, n, n);
+            float[] logits = new float[n * vocab];
+            model.forwardAll(state, whole, 0, n, logits);
+            boolean greedy = true;
+            for (int k = contextTokens.length; k < whole.length; k++) {
+                int best = 0;
+                for (int v = 1; v < vocab; v++) {
+                    if (logits[(k - 1) * vocab + v] > logits[(k - 1) * vocab + best]) {
+                        best = v;
+                    }
+                }
+                greedy &= best == whole[k];
+            }
+            ChoiceEvaluator.Scored scored = evaluator.score(c, new ExecutionTotals());
+            assertEquals(greedy, scored.greedy(), c.toString());
+            assertEquals(reference(model, whole, contextTokens.length, null), scored.logLikelihood(), 1e-4);
+            greedyCount += greedy ? 1 : 0;
+            logLikelihoods += scored.logLikelihood();
+        }
+        assertTrue(greedyCount >= 1 && greedyCount < completions.size(), "some but not all are greedy: " + greedyCount);
+        CompletionResult result = evaluator.evaluate(new CompletionTask("c", "test", completions, List.of()), done -> { });
+        assertEquals(greedyCount / (double) completions.size(), result.accuracy(), 1e-12);
+        assertEquals(Math.exp(-logLikelihoods / completions.size()), result.perplexity(), 1e-6 * result.perplexity());
     }
 
     @Test

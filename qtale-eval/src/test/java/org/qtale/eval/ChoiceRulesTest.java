@@ -36,4 +36,20 @@ class ChoiceRulesTest {
         assertEquals(0.25, ChoiceRules.standardError(0.75, 4), 1e-12);
         assertEquals(Math.sqrt(0.5 * 0.5 / 279), ChoiceRules.standardError(0.5, 280), 1e-12);
     }
+
+    @Test
+    void theGapOfTwoResultsIsPairedOverTheirExamples() {
+        java.util.BitSet a = new java.util.BitSet();
+        a.set(0, 3); // right on 0, 1, 2
+        java.util.BitSet b = new java.util.BitSet();
+        b.set(0);
+        b.set(3); // right on 0 and 3
+        TaskResult ra = new TaskResult("t", "s", 4, 0, 0.5, 0.75, 0.75, 1, 1, 1, 10, 1, a);
+        TaskResult rb = new TaskResult("t", "s", 4, 0, 0.5, 0.5, 0.5, 1, 1, 1, 10, 1, b);
+        double[] gap = ra.accuracyGap(rb);
+        // differences 0, 1, 1, -1: mean 0.25, squared deviations 2.75, over n(n-1) = 12
+        assertEquals(0.25, gap[0], 1e-12);
+        assertEquals(Math.sqrt(2.75 / 12), gap[1], 1e-12);
+        assertEquals(0.0, ra.accuracyGap(ra)[1], 1e-12, "a result against itself has no spread");
+    }
 }

@@ -156,14 +156,26 @@ class TaskFilesTest {
         assertInstanceOf(TextTask.class, TaskFiles.load("notes", text.toString()));
         assertInstanceOf(TextTask.class, TaskFiles.load("wiki",
                 SharedData.file("corpora/wikitext-2-raw/wiki.test.raw").toString()));
-        QtaleException lambada = assertThrows(QtaleException.class, () -> TaskFiles.load("l",
-                SharedData.file("eval/mosaic_gauntlet/lambada_openai_small.jsonl").toString()));
-        assertTrue(lambada.getMessage().contains("language-modelling"), lambada.getMessage());
         assertThrows(QtaleException.class, () -> TaskFiles.load("x", dir.resolve("missing.json").toString()));
         Path csv = dir.resolve("table.csv");
         Files.writeString(csv, "a,b\n");
         assertTrue(assertThrows(QtaleException.class, () -> TaskFiles.load("x", csv.toString())).getMessage()
                 .contains("is not .json"));
+    }
+
+    @Test
+    void lambadaIsACompletionTask() {
+        CompletionTask small = (CompletionTask) TaskFiles.load("l",
+                SharedData.file("eval/mosaic_gauntlet/lambada_openai_small.jsonl").toString());
+        assertEquals(8, small.examples().size());
+        Choice first = small.examples().getFirst();
+        assertTrue(first.context().endsWith("I don't care about"), first.context());
+        assertEquals(" signs", first.continuation());
+        CompletionTask full = (CompletionTask) TaskFiles.load("l",
+                SharedData.file("eval/mosaic_gauntlet/lambada_openai.jsonl").toString());
+        assertEquals(5153, full.examples().size());
+        assertEquals(List.of(), full.skipped());
+        assertEquals(3, full.limit(3).examples().size());
     }
 
     @Test
