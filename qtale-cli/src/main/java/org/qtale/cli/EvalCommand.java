@@ -80,7 +80,7 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
-        List<String[]> named = parseTasks(cl);
+        List<String[]> named = parseTasks(cl, tasks);
         validate(cl);
         PrintWriter stdout = cl.getOut();
         PrintWriter err = cl.getErr();
@@ -181,7 +181,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** NAME=FILE pairs, names unique; a bare FILE is named after itself. */
-    private List<String[]> parseTasks(CommandLine cl) {
+    static List<String[]> parseTasks(CommandLine cl, List<String> tasks) {
         List<String[]> named = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
         for (String task : tasks) {

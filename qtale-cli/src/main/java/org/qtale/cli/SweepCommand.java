@@ -5,10 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import org.qtale.QtaleException;
 import org.qtale.cli.report.LineChart;
@@ -67,16 +65,10 @@ final class SweepCommand implements Callable<Integer> {
         PrintWriter stdout = cl.getOut();
         PrintWriter err = cl.getErr();
         List<ChoiceTask> loaded = new ArrayList<>();
-        Set<String> names = new LinkedHashSet<>();
-        for (String task : tasks) {
-            int eq = task.indexOf('=');
-            String name = eq > 0 ? task.substring(0, eq) : task;
-            if (!names.add(name)) {
-                throw new CommandLine.ParameterException(cl, "Two tasks are named " + name + "; give each its own NAME.");
-            }
-            EvalTask t = TaskFiles.load(name, eq > 0 ? task.substring(eq + 1) : task);
+        for (String[] task : EvalCommand.parseTasks(cl, tasks)) {
+            EvalTask t = TaskFiles.load(task[0], task[1]);
             if (!(t instanceof ChoiceTask c)) {
-                throw new QtaleException("qtale sweep charts accuracy, and " + t.source() + " is text, not a "
+                throw new QtaleException("qtale sweep charts multiple-choice accuracy, and " + t.source() + " is not a "
                         + "multiple-choice task.");
             }
             loaded.add(limit != null ? c.limit(limit) : c);

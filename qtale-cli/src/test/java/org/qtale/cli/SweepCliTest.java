@@ -62,7 +62,7 @@ class SweepCliTest {
     @Test
     void textAndBadThresholdsAreRefused(@TempDir Path dir) {
         assertCleanError(run("sweep", "--models", CliTest.aidreams(), "--task", "wiki=" + SharedData.file(
-                "corpora/wikitext-2-raw/wiki.test.raw"), "--out", dir.toString()), "is text");
+                "corpora/wikitext-2-raw/wiki.test.raw"), "--out", dir.toString()), "is not a multiple-choice task");
         assertCleanError(run("sweep", "--models", CliTest.aidreams(), "--task", "toy=toyworld", "--thresholds", "0.5,2",
                 "--out", dir.toString()), "in [0, 1]");
         assertCleanError(run("sweep", "--models", dir.resolve("nothing").toString(), "--task", "toy=toyworld",

@@ -109,7 +109,8 @@ public record EvalReport(String model, long modelBytes, boolean routers, double 
         putNumber(t, "tokens_per_second", seconds > 0 ? tokens / seconds : Double.NaN);
     }
 
-    private static void putNumber(ObjectNode o, String field, double value) {
+    /** A finite number, or null (JSON has no NaN). */
+    static void putNumber(ObjectNode o, String field, double value) {
         if (Double.isFinite(value)) {
             o.put(field, value);
         } else {

@@ -25,36 +25,28 @@ public final class SweepReport {
                 point.putNull("threshold");
             }
             point.put("model_bytes", p.modelBytes());
-            put(point, "mean_accuracy", p.meanAccuracy());
-            put(point, "execution_ratio", p.executionRatio());
-            put(point, "routed_execution_ratio", p.routedExecutionRatio());
-            put(point, "flops_ratio", p.flopsRatio());
+            EvalReport.putNumber(point, "mean_accuracy", p.meanAccuracy());
+            EvalReport.putNumber(point, "execution_ratio", p.executionRatio());
+            EvalReport.putNumber(point, "routed_execution_ratio", p.routedExecutionRatio());
+            EvalReport.putNumber(point, "flops_ratio", p.flopsRatio());
             ArrayNode tasks = point.putArray("tasks");
             for (TaskResult r : p.results()) {
                 ObjectNode t = tasks.addObject();
                 t.put("name", r.task());
                 t.put("examples", r.examples());
-                put(t, "accuracy", r.accuracy());
-                put(t, "accuracy_stderr", r.accuracyStandardError());
-                put(t, "acc_norm", r.normalizedAccuracy());
-                put(t, "acc_norm_stderr", r.normalizedAccuracyStandardError());
-                put(t, "chance", r.chance());
-                put(t, "execution_ratio", r.executionRatio());
-                put(t, "routed_execution_ratio", r.routedExecutionRatio());
-                put(t, "flops_ratio", r.flopsRatio());
+                EvalReport.putNumber(t, "accuracy", r.accuracy());
+                EvalReport.putNumber(t, "accuracy_stderr", r.accuracyStandardError());
+                EvalReport.putNumber(t, "acc_norm", r.normalizedAccuracy());
+                EvalReport.putNumber(t, "acc_norm_stderr", r.normalizedAccuracyStandardError());
+                EvalReport.putNumber(t, "chance", r.chance());
+                EvalReport.putNumber(t, "execution_ratio", r.executionRatio());
+                EvalReport.putNumber(t, "routed_execution_ratio", r.routedExecutionRatio());
+                EvalReport.putNumber(t, "flops_ratio", r.flopsRatio());
                 t.put("tokens", r.tokens());
-                put(t, "tokens_per_second", r.tokensPerSecond());
+                EvalReport.putNumber(t, "tokens_per_second", r.tokensPerSecond());
             }
         }
         return o;
-    }
-
-    private static void put(ObjectNode o, String field, double value) {
-        if (Double.isFinite(value)) {
-            o.put(field, value);
-        } else {
-            o.putNull(field);
-        }
     }
 
     public static String markdown(List<Sweep.Point> points) {
