@@ -149,6 +149,7 @@ final class DemoCommand implements Callable<Integer> {
         if (json) {
             ObjectNode o = report(modelDir, cached, trainSeconds, questions, prompt, sample.result());
             o.set("comparison", DemoReport.json(outcome));
+            o.set("chart_lines", DemoReport.chartJson(outcome));
             o.put("report", report.toString());
             o.put("chart", reportDir.resolve(DemoReport.CHART).toString());
             o.put("sample_model", sampled.variant().label());

@@ -93,6 +93,41 @@ final class DemoReport {
         return rows;
     }
 
+    /** The chart's points: per routed quantized model, the execution ratio and accuracy at each θ. */
+    static String chartTable(Outcome outcome) {
+        StringBuilder b = new StringBuilder("| model |");
+        for (double theta : DemoPipeline.THRESHOLDS) {
+            b.append(String.format(Locale.ROOT, " θ = %.1f |", theta));
+        }
+        b.append("\n|---|").append("---|".repeat(DemoPipeline.THRESHOLDS.length)).append('\n');
+        for (ChartLine line : outcome.lines()) {
+            b.append("| ").append(line.variant().label()).append(" |");
+            for (int i = 0; i < line.ratios().length; i++) {
+                b.append(String.format(Locale.ROOT, " %.1f%% at %.3f |", 100 * line.accuracies()[i], line.ratios()[i]));
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
+    /** The chart's lines as JSON: {@code model}, {@code thresholds}, {@code execution_ratios}, {@code accuracies}. */
+    static ArrayNode chartJson(Outcome outcome) {
+        ArrayNode lines = Json.MAPPER.createArrayNode();
+        for (ChartLine line : outcome.lines()) {
+            ObjectNode o = lines.addObject();
+            o.put("model", line.variant().label());
+            ArrayNode thresholds = o.putArray("thresholds");
+            ArrayNode ratios = o.putArray("execution_ratios");
+            ArrayNode accuracies = o.putArray("accuracies");
+            for (int i = 0; i < line.ratios().length; i++) {
+                thresholds.add(DemoPipeline.THRESHOLDS[i]);
+                ratios.add(line.ratios()[i]);
+                accuracies.add(line.accuracies()[i]);
+            }
+        }
+        return lines;
+    }
+
     /** Writes the Markdown report and the chart into {@code dir}; returns the report's path. */
     static Path write(Path dir, Outcome outcome, String sampleLines) {
         AtomicFiles.createDirectories(dir);
@@ -107,6 +142,7 @@ final class DemoReport {
                 .append("quantization-only model's at the same bits, ± the standard error of the paired difference.\n\n");
         md.append(table(outcome)).append('\n');
         md.append("![accuracy against execution ratio](").append(CHART).append(")\n\n");
+        md.append(chartTable(outcome)).append('\n');
         md.append("Sample:\n\n```\n").append(sampleLines).append("\n```\n");
         Path report = dir.resolve(MARKDOWN);
         AtomicFiles.write(report, md.toString().getBytes(StandardCharsets.UTF_8));

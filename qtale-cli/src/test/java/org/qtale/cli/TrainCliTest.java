@@ -126,6 +126,8 @@ class TrainCliTest {
         assertTrue(Files.isRegularFile(Path.of(a.get("report").asText())));
         assertTrue(Files.isRegularFile(Path.of(a.get("chart").asText())));
         assertTrue(a.get("sample_layers_per_token").size() > 0);
+        assertEquals(4, a.get("chart_lines").size(), "D-LLM and QTALE at 4 and 3 bits");
+        assertEquals(5, a.get("chart_lines").get(0).get("accuracies").size());
         CliTest.Run second = run(args);
         assertEquals(0, second.status(), second.err());
         JsonNode b = Json.MAPPER.readTree(second.out());
