@@ -40,7 +40,7 @@ final class DemoPipeline {
     static final long SEED = 1;
     static final int GROUP_SIZE = 64;
     static final int CALIB_SAMPLES = 32;
-    static final int QUESTIONS = 280;
+    static final int QUESTIONS = org.qtale.train.pretrain.PretrainJob.QUESTIONS;
     static final int CALIB_LENGTH = 256;
     static final int[] BITS = {4, 3};
     /** Held-out fine-tuning examples calibration runs, at most. */
@@ -88,8 +88,8 @@ final class DemoPipeline {
     private final int questionLimit;
 
     /**
-     * @param finetuneDocs  toyworld documents to fine-tune the routers on (a twentieth more, at least 20, are held out
-     *                      for calibration)
+     * @param finetuneDocs  toyworld documents to fine-tune the routers on (a sixth as many more, 20 to 300, are held
+     *                      out for calibration)
      * @param calibSamples  AWQ's calibration windows of {@value #CALIB_LENGTH} tokens
      * @param questionLimit how many of the 280 held-out questions to score (0: all)
      */

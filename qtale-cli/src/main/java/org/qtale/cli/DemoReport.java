@@ -77,16 +77,16 @@ final class DemoReport {
             } else {
                 o.put("threshold", row.threshold());
             }
-            o.put("execution_ratio", r.executionRatio());
-            o.put("routed_execution_ratio", r.routedExecutionRatio());
-            o.put("flops_ratio", r.flopsRatio());
-            o.put("accuracy", r.accuracy());
-            o.put("accuracy_stderr", r.accuracyStandardError());
-            o.put("acc_norm", r.normalizedAccuracy());
+            EvalReport.putNumber(o, "execution_ratio", r.executionRatio());
+            EvalReport.putNumber(o, "routed_execution_ratio", r.routedExecutionRatio());
+            EvalReport.putNumber(o, "flops_ratio", r.flopsRatio());
+            EvalReport.putNumber(o, "accuracy", r.accuracy());
+            EvalReport.putNumber(o, "accuracy_stderr", r.accuracyStandardError());
+            EvalReport.putNumber(o, "acc_norm", r.normalizedAccuracy());
             o.put("examples", r.examples());
             gap(outcome, row).ifPresent(g -> {
-                o.put("gap_to_quantization_only", g[0]);
-                o.put("gap_stderr", g[1]);
+                EvalReport.putNumber(o, "gap_to_quantization_only", g[0]);
+                EvalReport.putNumber(o, "gap_stderr", g[1]);
             });
             o.put("path", row.variant().dir().toString());
         }

@@ -44,6 +44,9 @@ import picocli.CommandLine.Option;
                 + ".txt.bz2 (six lines per task), plain .txt or .raw text (perplexity), or 'toyworld' for the built-in "
                 + "held-out questions. Malformed rows are skipped and counted."})
 final class EvalCommand implements Callable<Integer> {
+    /** The default perplexity window at most: lm-evaluation-harness's default length, and a KV cache that fits. */
+    static final int DEFAULT_WINDOW = 2048;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -64,7 +67,8 @@ final class EvalCommand implements Callable<Integer> {
             description = "Execution threshold of the routed layers, in [0, 1] (default: the model's stored θ).")
     Double threshold;
 
-    @Option(names = "--context", paramLabel = "T", description = "Perplexity window in tokens (default: the model's context).")
+    @Option(names = "--context", paramLabel = "T",
+            description = "Perplexity window in tokens (default: the model's context, at most " + DEFAULT_WINDOW + ").")
     Integer context;
 
     @Option(names = "--stride", paramLabel = "S",
@@ -95,7 +99,7 @@ final class EvalCommand implements Callable<Integer> {
                         + " has no routers.");
             }
             int window = model.config().contextLength();
-            int perplexityContext = context != null ? context : window;
+            int perplexityContext = context != null ? context : Math.min(window, DEFAULT_WINDOW);
             if (perplexityContext > window) {
                 throw new QtaleException("--context " + perplexityContext + " exceeds the model's context of " + window
                         + " tokens.");
@@ -109,6 +113,16 @@ final class EvalCommand implements Callable<Integer> {
             double theta = !routed ? Double.NaN
                     : threshold != null ? threshold : model.routers().config().defaultThreshold();
             Tokenizer tokenizer = modelOptions.openTokenizer(model);
+            java.util.Map<TextTask, int[]> texts = new java.util.HashMap<>();
+            for (EvalTask task : loaded) {
+                if (task instanceof TextTask t) {
+                    int[] tokens = tokenizer.encode(t.text(), true);
+                    if (tokens.length < 2) {
+                        throw new QtaleException("The text " + t.source() + " has fewer than two tokens.");
+                    }
+                    texts.put(t, tokens);
+                }
+            }
             ChoiceEvaluator evaluator = new ChoiceEvaluator(model, tokenizer, parallel, policy);
             List<EvalResult> results = new ArrayList<>();
             List<ChoiceTask.SkippedRow> skipped = new ArrayList<>();
@@ -117,12 +131,7 @@ final class EvalCommand implements Callable<Integer> {
                     case ChoiceTask c -> {
                         ChoiceTask limited = limit != null ? c.limit(limit) : c;
                         skipped.addAll(c.skipped());
-                        for (ChoiceTask.SkippedRow row : c.skipped().subList(0, Math.min(3, c.skipped().size()))) {
-                            err.println("[eval] skipped " + row);
-                        }
-                        if (c.skipped().size() > 3) {
-                            err.println("[eval] skipped " + (c.skipped().size() - 3) + " more rows of " + c.source());
-                        }
+                        reportSkipped(err, c.skipped(), c.source());
                         try (Progress progress = Progress.start("eval " + c.name(), limited.examples().size(), err)) {
                             TaskResult r = evaluator.evaluate(limited, done -> progress.update(done, ""));
                             results.add(r);
@@ -134,6 +143,7 @@ final class EvalCommand implements Callable<Integer> {
                     case CompletionTask c -> {
                         CompletionTask limited = limit != null ? c.limit(limit) : c;
                         skipped.addAll(c.skipped());
+                        reportSkipped(err, c.skipped(), c.source());
                         try (Progress progress = Progress.start("eval " + c.name(), limited.examples().size(), err)) {
                             CompletionResult r = evaluator.evaluate(limited, done -> progress.update(done, ""));
                             results.add(r);
@@ -143,10 +153,7 @@ final class EvalCommand implements Callable<Integer> {
                         }
                     }
                     case TextTask t -> {
-                        int[] tokens = tokenizer.encode(t.text(), true);
-                        if (tokens.length < 2) {
-                            throw new QtaleException("The text " + t.source() + " has fewer than two tokens.");
-                        }
+                        int[] tokens = texts.get(t);
                         int windows = TextPerplexity.windows(tokens.length, perplexityContext, perplexityStride);
                         try (Progress progress = Progress.start("eval " + t.name(), windows, err)) {
                             TextPerplexity.Result p = TextPerplexity.of(model, tokens, perplexityContext, perplexityStride,
@@ -178,6 +185,16 @@ final class EvalCommand implements Callable<Integer> {
             stdout.flush();
         }
         return 0;
+    }
+
+    /** The first three skipped rows of a file, and how many more there are. */
+    private static void reportSkipped(PrintWriter err, List<ChoiceTask.SkippedRow> rows, String source) {
+        for (ChoiceTask.SkippedRow row : rows.subList(0, Math.min(3, rows.size()))) {
+            err.println("[eval] skipped " + row);
+        }
+        if (rows.size() > 3) {
+            err.println("[eval] skipped " + (rows.size() - 3) + " more rows of " + source);
+        }
     }
 
     /** NAME=FILE pairs, names unique; a bare FILE is named after itself. */

@@ -126,9 +126,14 @@ final class SweepCommand implements Callable<Integer> {
         AtomicFiles.write(out.resolve("sweep.json"),
                 (Json.write(SweepReport.json(Json.MAPPER, points)) + "\n").getBytes(StandardCharsets.UTF_8));
         AtomicFiles.write(out.resolve("sweep.md"), SweepReport.markdown(points).getBytes(StandardCharsets.UTF_8));
+        java.util.Set<String> files = new java.util.HashSet<>();
         for (int t = 0; t < loaded.size(); t++) {
-            chart(points, t, loaded.get(t).name()).writePng(out.resolve("sweep-" + fileName(loaded.get(t).name()) + ".png"),
-                    900, 600);
+            String file = "sweep-" + fileName(loaded.get(t).name());
+            if (!files.add(file)) {
+                file += "-" + (t + 1); // two names that differ only in characters a file name cannot hold
+                files.add(file);
+            }
+            chart(points, t, loaded.get(t).name()).writePng(out.resolve(file + ".png"), 900, 600);
         }
     }
 

@@ -66,7 +66,8 @@ import org.qtale.tensor.VectorOps;
  * activations are rounded once per product to 8-bit codes with a scale per group, and each step widens code bytes to
  * 16-bit lanes and multiplies them, shifted by each code position, with differences of the activation codes (so that no
  * mask is needed), summing in 16 bits within a group; they cover groups of whole steps whose sums of two lanes fit in
- * 16 bits (at 4 bits, groups of 64 to 256 columns on 512-bit vectors, 32 to 128 on 256-bit ones). Layouts the decode kernels do not
+ * 16 bits (at 4 bits, groups of 64 to 256 columns on 512-bit vectors, 32 to 128 on 256-bit ones, 16 to 64 on
+ * 128-bit ones). Layouts the decode kernels do not
  * cover (other group sizes, rows that end in a partial chunk, vectors wider than 16 lanes) take the prefill path, which
  * dequantizes with scalar code when the group size is not a multiple of 16.
  */

@@ -11,4 +11,12 @@ public record Choice(String context, String continuation) {
             throw new IllegalArgumentException("a choice needs a context and a continuation");
         }
     }
+
+    /**
+     * The answer's own length in characters, without the whitespace that joins it to the context (the harness's
+     * target delimiter): what {@code acc_norm} divides by.
+     */
+    public int answerLength() {
+        return continuation.stripLeading().length();
+    }
 }

@@ -17,8 +17,9 @@ import org.qtale.train.nn.CrossEntropyOp;
  * prefill (its weights as stored, quantized or not, and its execution policy, so skipped layers are skipped), and the
  * continuation's tokens are scored by their log-probabilities. Encoding follows lm-evaluation-harness: trailing
  * spaces move from the context to the continuation, the pair is encoded whole, and the continuation is what the whole
- * adds to the context's tokens; sequences longer than the context window lose tokens on the left. The beginning-of-
- * sequence token starts every sequence (the models here are trained with it).
+ * adds to the context's tokens; sequences longer than the context window lose tokens on the left (and a continuation
+ * longer than the window is scored on the tokens that fit, where the harness refuses it). The beginning-of-sequence
+ * token starts every sequence that is not cut (the models here are trained with it).
  */
 public final class ChoiceEvaluator {
     private static final int PREFILL_BATCH = 64;
@@ -53,7 +54,7 @@ public final class ChoiceEvaluator {
             for (int c = 0; c < logLikelihoods.length; c++) {
                 Choice choice = example.choices().get(c);
                 logLikelihoods[c] = logLikelihood(choice, totals);
-                characters[c] = choice.continuation().length();
+                characters[c] = choice.answerLength();
             }
             if (ChoiceRules.pick(logLikelihoods) == example.gold()) {
                 correct++;
@@ -107,19 +108,24 @@ public final class ChoiceEvaluator {
         }
         int vocab = model.config().vocabSize();
         int rows = input.length - firstRow;
-        float[] logits = new float[rows * vocab];
         model.forward(state, input, 0, firstRow, false);
-        model.forwardAll(state, input, firstRow, rows, logits);
-        totals.add(state.trace(), input.length);
+        // the rows' logits a batch at a time: a long continuation over a large vocabulary would not fit at once
+        int batch = Math.min(PREFILL_BATCH, rows);
+        float[] logits = new float[batch * vocab];
+        float[] rowLogits = new float[vocab];
         double sum = 0;
         boolean greedy = true;
-        float[] rowLogits = new float[vocab];
-        for (int j = continuation.length - rows; j < continuation.length; j++) {
-            int row = whole.length - continuation.length + j - 1 - inputStart;
-            sum -= CrossEntropyOp.exactLoss(logits, (row - firstRow) * vocab, vocab, continuation[j]);
-            System.arraycopy(logits, (row - firstRow) * vocab, rowLogits, 0, vocab);
-            greedy &= VectorOps.argmax(rowLogits, vocab) == continuation[j];
+        for (int done = 0; done < rows; done += batch) {
+            int count = Math.min(batch, rows - done);
+            model.forwardAll(state, input, firstRow + done, count, logits);
+            for (int r = 0; r < count; r++) {
+                int target = whole[inputStart + firstRow + done + r + 1];
+                sum -= CrossEntropyOp.exactLoss(logits, r * vocab, vocab, target);
+                System.arraycopy(logits, r * vocab, rowLogits, 0, vocab);
+                greedy &= VectorOps.argmax(rowLogits, vocab) == target;
+            }
         }
+        totals.add(state.trace(), input.length);
         return new Scored(sum, greedy);
     }
 

@@ -2,8 +2,8 @@ package org.qtale.eval;
 
 /**
  * lm-evaluation-harness's multiple-choice rules. {@code acc} picks the choice with the largest summed
- * log-likelihood of its continuation; {@code acc_norm} divides each by the continuation's length in characters
- * first. Ties go to the first choice (numpy's argmax). An empty continuation has log-likelihood 0, certainty, so it
+ * log-likelihood of its continuation; {@code acc_norm} divides each by the answer's length in characters first
+ * (without the space that joins it to the context). Ties go to the first choice (numpy's argmax). An empty continuation has log-likelihood 0, certainty, so it
  * wins {@code acc}; its normalized score 0/0 is NaN, which numpy's argmax also picks first, so it wins {@code
  * acc_norm} too.
  */
@@ -16,7 +16,7 @@ public final class ChoiceRules {
         return argmax(logLikelihoods);
     }
 
-    /** The index {@code acc_norm} picks, given each continuation's length in characters. */
+    /** The index {@code acc_norm} picks, given each answer's length in characters. */
     public static int pickNormalized(double[] logLikelihoods, int[] characters) {
         double[] normalized = new double[logLikelihoods.length];
         for (int i = 0; i < normalized.length; i++) {

@@ -110,7 +110,7 @@ public record EvalReport(String model, long modelBytes, boolean routers, double 
     }
 
     /** A finite number, or null (JSON has no NaN). */
-    static void putNumber(ObjectNode o, String field, double value) {
+    public static void putNumber(ObjectNode o, String field, double value) {
         if (Double.isFinite(value)) {
             o.put(field, value);
         } else {

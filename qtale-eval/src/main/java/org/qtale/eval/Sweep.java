@@ -97,7 +97,7 @@ public final class Sweep {
             for (Path p : models) {
                 Path abs = p.toAbsolutePath().normalize();
                 int count = abs.getNameCount();
-                names.add(abs.subpath(Math.max(0, count - depth), count).toString());
+                names.add(count == 0 ? abs.toString() : abs.subpath(Math.max(0, count - depth), count).toString());
             }
             if (names.stream().distinct().count() == names.size()) {
                 return names;

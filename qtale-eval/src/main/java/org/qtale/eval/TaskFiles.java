@@ -35,7 +35,8 @@ import org.qtale.train.pretrain.PretrainJob;
  *       endings);</li>
  *   <li>{@code toyworld}: the built-in corpus's held-out questions (the ones the demo scores).</li>
  * </ul>
- * Questions become lm-evaluation-harness contexts ({@code "Question: …\nAnswer:"} and each answer after a space);
+ * Questions become lm-evaluation-harness contexts ({@code "Question: …\nAnswer:"} and each answer after a space;
+ * Gauntlet queries keep their own wording, with the {@code "\nAnswer:"} of its question-answering tasks);
  * WinoGrande is scored by partial evaluation (the option ends the context, the rest of the sentence is scored). A row
  * that does not parse is skipped and recorded with its file and line.
  */
@@ -44,7 +45,7 @@ public final class TaskFiles {
     public static final String TOYWORLD = "toyworld";
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern ADAPTERS_LABEL = Pattern.compile("(answer|solution|option)(\\d+)");
+    private static final Pattern ADAPTERS_LABEL = Pattern.compile("(answer|solution|option|ending)(\\d+)");
 
     private TaskFiles() {
     }
@@ -55,10 +56,28 @@ public final class TaskFiles {
             return toyWorld(name);
         }
         Path file = Path.of(spec);
+        if (Files.isDirectory(file)) {
+            throw new QtaleException("The task file " + spec + " is a directory.");
+        }
         if (!Files.isRegularFile(file)) {
             throw new QtaleException("The task file " + spec + " does not exist.");
         }
         String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        EvalTask task = read(name, file, lower);
+        List<ChoiceTask.SkippedRow> skipped = switch (task) {
+            case ChoiceTask c -> c.examples().isEmpty() ? c.skipped() : null;
+            case CompletionTask c -> c.examples().isEmpty() ? c.skipped() : null;
+            case TextTask t -> null;
+        };
+        if (skipped != null) {
+            throw new QtaleException("No row of " + spec + " is an example"
+                    + (skipped.isEmpty() ? "." : " (" + skipped.getFirst() + ")."));
+        }
+        return task;
+    }
+
+    private static EvalTask read(String name, Path file, String lower) {
+        String spec = file.toString();
         try {
             if (lower.endsWith(".json")) {
                 return llmAdapters(name, file);
@@ -72,6 +91,11 @@ public final class TaskFiles {
             if (lower.endsWith(".txt") || lower.endsWith(".raw")) {
                 return new TextTask(name, file.toString(), Files.readString(file, StandardCharsets.UTF_8));
             }
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new QtaleException("The task file " + spec + " is not UTF-8 text.");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new QtaleException("The task file " + spec + " is not valid JSON (line "
+                    + e.getLocation().getLineNr() + ").");
         } catch (IOException e) {
             throw new QtaleException("Cannot read the task file " + spec + ": " + e.getMessage());
         }
@@ -107,9 +131,16 @@ public final class TaskFiles {
             if (parser.nextToken() != JsonToken.START_ARRAY) {
                 throw new QtaleException("The task file " + file + " is not a JSON array of LLM-Adapters rows.");
             }
-            while (parser.nextToken() == JsonToken.START_OBJECT) {
+            for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
+                if (token == null) {
+                    throw new QtaleException("The task file " + file + " ends inside its JSON array.");
+                }
                 int line = parser.currentTokenLocation().getLineNr();
                 JsonNode row = parser.readValueAsTree();
+                if (!row.isObject()) {
+                    skipped.add(new ChoiceTask.SkippedRow(file.toString(), line, "not a JSON object"));
+                    continue;
+                }
                 try {
                     examples.add(llmAdaptersRow(text(row, "instruction"), text(row, "answer")));
                 } catch (IllegalArgumentException e) {
@@ -139,7 +170,7 @@ public final class TaskFiles {
         }
         Matcher m = ADAPTERS_LABEL.matcher(label);
         if (!m.matches()) {
-            throw new IllegalArgumentException("the answer \"" + answer + "\" is not true/false, answerN, solutionN or optionN");
+            throw new IllegalArgumentException("the answer \"" + answer + "\" is not true/false, answerN, solutionN, optionN or endingN");
         }
         String marker = Character.toUpperCase(m.group(1).charAt(0)) + m.group(1).substring(1);
         int gold = Integer.parseInt(m.group(2)) - 1;
@@ -161,6 +192,9 @@ public final class TaskFiles {
         }
         if (marker.equals("Option")) {
             return partial(question, choices, gold);
+        }
+        if (marker.equals("Ending")) {
+            return ChoiceExample.sharedContext(question, choices, gold); // HellaSwag: the endings continue the text
         }
         return ChoiceExample.sharedContext(questionContext(question), choices, gold);
     }
@@ -214,10 +248,20 @@ public final class TaskFiles {
         if (Boolean.TRUE.equals(completion)) {
             return new CompletionTask(name, file.toString(), completions, skipped);
         }
-        if (examples.isEmpty() && !skipped.isEmpty()) {
-            throw new QtaleException("No row of " + file + " is a multiple-choice example (" + skipped.getFirst() + ").");
-        }
         return new ChoiceTask(name, file.toString(), examples, skipped);
+    }
+
+    /**
+     * A Gauntlet query as its question-answering tasks present it: a query that asks a "Question:" and does not end
+     * in "Answer:" gets the {@code "\nAnswer:"} their task configurations join answers with (the rows do not carry
+     * it); other queries (COPA, HellaSwag, SIQA's lettered choices) are continued after a space.
+     */
+    static String gauntletContext(String query) {
+        String trimmed = query.stripTrailing();
+        if (!query.contains("Question:") || trimmed.endsWith("Answer:")) {
+            return query;
+        }
+        return trimmed + "\nAnswer:";
     }
 
     private static boolean isCompletion(JsonNode row) {
@@ -250,7 +294,7 @@ public final class TaskFiles {
             return new ChoiceExample(contexts.stream().map(c -> new Choice(c, continuation)).toList(), gold(row, "gold"));
         }
         if (row.has("query")) {
-            return ChoiceExample.sharedContext(text(row, "query"), strings(row, "choices"), gold(row, "gold"));
+            return ChoiceExample.sharedContext(gauntletContext(text(row, "query")), strings(row, "choices"), gold(row, "gold"));
         }
         if (row.has("answerKey") && row.path("choices").has("text")) {
             List<String> labels = strings(row.get("choices"), "label");
@@ -273,14 +317,23 @@ public final class TaskFiles {
     private static ChoiceTask hellaSwag(String name, Path file) throws IOException {
         List<ChoiceExample> examples = new ArrayList<>();
         List<ChoiceTask.SkippedRow> skipped = new ArrayList<>();
-        InputStream in = Files.newInputStream(file);
-        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".bz2")) {
-            in = new BZip2CompressorInputStream(in, true);
+        InputStream raw = Files.newInputStream(file);
+        InputStream in;
+        try {
+            in = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".bz2")
+                    ? new BZip2CompressorInputStream(raw, true) : raw;
+        } catch (IOException e) {
+            raw.close();
+            throw new QtaleException("The task file " + file + " is not bzip2-compressed.");
         }
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             int lineNumber = 0;
             while (true) {
                 String context = reader.readLine();
+                while (context != null && context.isBlank()) { // blank lines between or after tasks
+                    lineNumber++;
+                    context = reader.readLine();
+                }
                 if (context == null) {
                     break;
                 }

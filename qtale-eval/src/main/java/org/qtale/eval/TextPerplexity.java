@@ -9,9 +9,9 @@ import org.qtale.train.nn.CrossEntropyOp;
 
 /**
  * Perplexity of a token stream by a sliding window: windows of {@code context} tokens start every {@code stride}
- * tokens, and each scores only the tokens the previous window did not, so every token is predicted at most once, from
- * between {@code context − stride} and {@code context − 1} tokens before it (with disjoint windows the first token of
- * each window has nothing before it and is not scored) (Hugging Face's strided
+ * tokens, and each scores only the tokens the previous window did not, so every token is predicted at most once: in
+ * the first window from the tokens before it, later from between {@code context − stride} and {@code context − 1}
+ * tokens before it (with disjoint windows the first token of each window has nothing before it and is not scored) (Hugging Face's strided
  * perplexity; stride = context gives disjoint windows). Each window runs from an empty cache through the engine's
  * batched prefill with the model's execution policy.
  */
@@ -80,11 +80,16 @@ public final class TextPerplexity {
                 state.setPolicy(policy);
             }
             int rows = length - firstRow;
-            float[] logits = new float[rows * vocab];
             model.forward(state, tokens, begin, firstRow, false);
-            model.forwardAll(state, tokens, begin + firstRow, rows, logits);
-            for (int r = 0; r < rows; r++) {
-                nll += CrossEntropyOp.exactLoss(logits, r * vocab, vocab, tokens[begin + firstRow + r + 1]);
+            // the rows' logits a batch at a time: a long window over a large vocabulary would not fit at once
+            int batch = Math.min(64, rows);
+            float[] logits = new float[batch * vocab];
+            for (int done = 0; done < rows; done += batch) {
+                int count = Math.min(batch, rows - done);
+                model.forwardAll(state, tokens, begin + firstRow + done, count, logits);
+                for (int r = 0; r < count; r++) {
+                    nll += CrossEntropyOp.exactLoss(logits, r * vocab, vocab, tokens[begin + firstRow + done + r + 1]);
+                }
             }
             predicted += rows;
             totals.add(state.trace(), length);

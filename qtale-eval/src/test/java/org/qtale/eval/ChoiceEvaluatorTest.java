@@ -149,6 +149,9 @@ class ChoiceEvaluatorTest {
         assertEquals(expected, evaluator.logLikelihood(new Choice(context, continuation)), 1e-4);
     }
 
+    /** The answers' own lengths, counted by hand: the harness's acc_norm divides by these, not by the joining space. */
+    private static final int[][] ANSWER_LENGTHS = {{15, 6, 9}, {6, 23}, {11, 11}};
+
     @Test
     void aTaskIsScoredByBothRulesWithTheExecutionOfEveryTokenRead() {
         List<ChoiceExample> examples = List.of(
@@ -169,7 +172,7 @@ class ChoiceEvaluatorTest {
                 int[] contextTokens = tokenizer.encode(choice.context(), true);
                 int[] whole = tokenizer.encode(choice.context() + choice.continuation(), true);
                 ll[c] = reference(routed, whole, contextTokens.length, policy);
-                chars[c] = choice.continuation().length();
+                chars[c] = ANSWER_LENGTHS[examples.indexOf(e)][c];
                 tokens += whole.length - 1;
             }
             correct += ChoiceRules.pick(ll) == e.gold() ? 1 : 0;
@@ -214,6 +217,16 @@ class ChoiceEvaluatorTest {
         // sliding: every token after the first once, the later ones with at least 32 tokens before them
         TextPerplexity.Result sliding = TextPerplexity.of(model, tokens, 64, 32, parallel, null);
         assertEquals(n - 1, sliding.predicted());
+        assertEquals(TextPerplexity.windows(n, 64, 32), sliding.windows());
+        assertEquals(TextPerplexity.windows(n, 64, 64), disjoint.windows());
+        double slidingExpected = 0;
+        int scoredUpTo = 1;
+        for (int begin = 0; scoredUpTo < n; begin += 32) {
+            int[] window = Arrays.copyOfRange(tokens, begin, Math.min(n, begin + 64));
+            slidingExpected -= reference(model, window, scoredUpTo - begin, null);
+            scoredUpTo = begin + window.length;
+        }
+        assertEquals(slidingExpected, sliding.negativeLogLikelihood(), 1e-3);
         assertTrue(sliding.perplexity() < disjoint.perplexity(), "more context: " + sliding.perplexity() + " vs "
                 + disjoint.perplexity());
     }

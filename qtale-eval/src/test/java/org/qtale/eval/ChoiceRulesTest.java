@@ -16,6 +16,18 @@ class ChoiceRulesTest {
     }
 
     @Test
+    void accNormDividesByTheAnswerWithoutItsJoiningSpace() {
+        // the harness: " yes" scored, len("yes") = 3 divides; with the space counted the pick would flip
+        Choice shortAnswer = new Choice("Q:", " no");
+        Choice longAnswer = new Choice("Q:", " certainly");
+        assertEquals(2, shortAnswer.answerLength());
+        assertEquals(9, longAnswer.answerLength());
+        double[] logLikelihoods = {-2.1, -9.0};
+        assertEquals(1, ChoiceRules.pickNormalized(logLikelihoods, new int[] {2, 9}), "-1.05 < -1.0");
+        assertEquals(0, ChoiceRules.pickNormalized(logLikelihoods, new int[] {3, 10}), "-0.7 > -0.9 with spaces");
+    }
+
+    @Test
     void tiesGoToTheFirstChoice() {
         assertEquals(1, ChoiceRules.pick(new double[] {-5, -1, -1, -3}));
         assertEquals(0, ChoiceRules.pickNormalized(new double[] {-2, -4}, new int[] {2, 4}));

@@ -164,6 +164,47 @@ class TaskFilesTest {
     }
 
     @Test
+    void gauntletQuestionsGetTheAnswerCueTheirTasksUse() {
+        ChoiceExample arc = load("eval/mosaic_gauntlet/arc_easy.jsonl").examples().getFirst();
+        assertEquals(new Choice(Q_ARC, " Sunlight is the source of energy for nearly all ecosystems."),
+                arc.choices().getFirst(), "the same context as the LLM-Adapters row");
+        ChoiceExample piqa = load("eval/mosaic_gauntlet/piqa.jsonl").examples().getFirst();
+        assertEquals("Question: How do I ready a guinea pig cage for it's new occupants?\nAnswer:",
+                piqa.choices().getFirst().context());
+        ChoiceExample csqa = load("eval/mosaic_gauntlet/commonsense_qa.jsonl").examples().getFirst();
+        assertTrue(csqa.choices().getFirst().context().endsWith("D. new york\nAnswer:"), "already cued");
+        assertEquals("The woman retired, therefore", TaskFiles.gauntletContext("The woman retired, therefore"));
+    }
+
+    @Test
+    void llmAdaptersHellaSwagEndingsContinueTheText() {
+        ChoiceExample e = TaskFiles.llmAdaptersRow("Please choose the correct ending to complete the given sentence: "
+                + "A man is sitting on a roof. he\n\nEnding1: is using wrap. Ending2: starts pulling up roofing.\n\n"
+                + "Answer format: ending1/ending2", "ending2");
+        assertEquals(List.of(new Choice("A man is sitting on a roof. he", " is using wrap."),
+                new Choice("A man is sitting on a roof. he", " starts pulling up roofing.")), e.choices());
+        assertEquals(1, e.gold());
+    }
+
+    @Test
+    void aFileWithNoExampleIsRefused(@TempDir Path dir) throws IOException {
+        Path empty = dir.resolve("empty.json");
+        Files.writeString(empty, "[]");
+        assertTrue(assertThrows(QtaleException.class, () -> TaskFiles.load("e", empty.toString())).getMessage()
+                .contains("No row of"));
+        Path bad = dir.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"query\": \"q\"}\n");
+        assertTrue(assertThrows(QtaleException.class, () -> TaskFiles.load("b", bad.toString())).getMessage()
+                .contains(bad + ":1: "));
+        assertTrue(assertThrows(QtaleException.class, () -> TaskFiles.load("d", dir.toString())).getMessage()
+                .contains("is a directory"));
+        Path broken = dir.resolve("broken.json");
+        Files.writeString(broken, "[{\"instruction\": ");
+        String message = assertThrows(QtaleException.class, () -> TaskFiles.load("j", broken.toString())).getMessage();
+        assertTrue(message.contains("not valid JSON") && !message.contains("\n"), message);
+    }
+
+    @Test
     void lambadaIsACompletionTask() {
         CompletionTask small = (CompletionTask) TaskFiles.load("l",
                 SharedData.file("eval/mosaic_gauntlet/lambada_openai_small.jsonl").toString());
