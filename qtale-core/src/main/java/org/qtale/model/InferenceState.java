@@ -82,6 +82,18 @@ public final class InferenceState {
         return position;
     }
 
+    /**
+     * Forgets the positions from {@code position} on, so that the next token goes there: another continuation of the
+     * same prefix runs without computing the prefix again. The cache entries past it are rewritten, executed-or-skipped
+     * marks included, before any later query can read them. The execution trace keeps the forgotten tokens.
+     */
+    public void rewind(int position) {
+        if (position < 0 || position > this.position) {
+            throw new QtaleException("Cannot rewind to position " + position + " of a sequence at " + this.position + ".");
+        }
+        this.position = position;
+    }
+
     public int capacity() {
         return cache.capacity();
     }

@@ -49,12 +49,10 @@ public final class ChoiceEvaluator {
         List<ChoiceExample> examples = task.examples();
         for (int i = 0; i < examples.size(); i++) {
             ChoiceExample example = examples.get(i);
-            double[] logLikelihoods = new double[example.choices().size()];
+            double[] logLikelihoods = logLikelihoods(example, totals);
             int[] characters = new int[logLikelihoods.length];
             for (int c = 0; c < logLikelihoods.length; c++) {
-                Choice choice = example.choices().get(c);
-                logLikelihoods[c] = logLikelihood(choice, totals);
-                characters[c] = choice.answerLength();
+                characters[c] = example.choices().get(c).answerLength();
             }
             if (ChoiceRules.pick(logLikelihoods) == example.gold()) {
                 correct++;
@@ -75,8 +73,79 @@ public final class ChoiceEvaluator {
         return score(choice, new ExecutionTotals()).logLikelihood();
     }
 
-    private double logLikelihood(Choice choice, ExecutionTotals totals) {
-        return score(choice, totals).logLikelihood();
+    /**
+     * Every choice's log-likelihood. Choices that continue one context share it: the context runs once, and each
+     * continuation runs from a state rewound to its end (the same tokens at the same positions as a run of its own).
+     */
+    double[] logLikelihoods(ChoiceExample example, ExecutionTotals totals) {
+        List<Choice> choices = example.choices();
+        double[] result = new double[choices.size()];
+        String shared = choices.getFirst().context();
+        int[][] continuations = new int[choices.size()][];
+        int[] context = null;
+        int longest = 0;
+        for (int c = 0; c < choices.size() && shared != null; c++) {
+            if (!choices.get(c).context().equals(shared)) {
+                shared = null;
+                break;
+            }
+            int[][] pair = encodePair(shared, choices.get(c).continuation());
+            context = pair[0];
+            continuations[c] = pair[1];
+            longest = Math.max(longest, pair[1].length);
+        }
+        if (shared == null || longest == 0 || context.length - 1 + longest > model.config().contextLength()) {
+            for (int c = 0; c < choices.size(); c++) {
+                result[c] = score(choices.get(c), totals).logLikelihood();
+            }
+            return result;
+        }
+        int prefix = context.length - 1; // the context's last token goes with each continuation: it predicts the first
+        InferenceState state = model.newState(parallel, prefix + longest, Math.min(PREFILL_BATCH, prefix + longest));
+        if (state.trace() != null && policy != null) {
+            state.setPolicy(policy);
+        }
+        model.forward(state, context, 0, prefix, false);
+        int read = prefix;
+        for (int c = 0; c < choices.size(); c++) {
+            int[] continuation = continuations[c];
+            if (continuation.length == 0) {
+                continue;
+            }
+            state.rewind(prefix);
+            int[] input = new int[continuation.length];
+            input[0] = context[prefix];
+            System.arraycopy(continuation, 0, input, 1, continuation.length - 1);
+            result[c] = scoreRows(state, input, 0, continuation).logLikelihood();
+            read += continuation.length;
+        }
+        totals.add(state.trace(), read);
+        return result;
+    }
+
+    /**
+     * Runs {@code input[from, input.length)} through {@code state} (which holds everything before it) and scores
+     * {@code targets}, the tokens its rows predict, a batch of rows at a time.
+     */
+    private Scored scoreRows(InferenceState state, int[] input, int from, int[] targets) {
+        int vocab = model.config().vocabSize();
+        int rows = input.length - from;
+        int batch = Math.min(PREFILL_BATCH, rows);
+        float[] logits = new float[batch * vocab];
+        float[] rowLogits = new float[vocab];
+        double sum = 0;
+        boolean greedy = true;
+        for (int done = 0; done < rows; done += batch) {
+            int count = Math.min(batch, rows - done);
+            model.forwardAll(state, input, from + done, count, logits);
+            for (int r = 0; r < count; r++) {
+                int target = targets[targets.length - rows + done + r];
+                sum -= CrossEntropyOp.exactLoss(logits, r * vocab, vocab, target);
+                System.arraycopy(logits, r * vocab, rowLogits, 0, vocab);
+                greedy &= VectorOps.argmax(rowLogits, vocab) == target;
+            }
+        }
+        return new Scored(sum, greedy);
     }
 
     /**
@@ -106,27 +175,10 @@ public final class ChoiceEvaluator {
         if (state.trace() != null && policy != null) {
             state.setPolicy(policy);
         }
-        int vocab = model.config().vocabSize();
-        int rows = input.length - firstRow;
         model.forward(state, input, 0, firstRow, false);
-        // the rows' logits a batch at a time: a long continuation over a large vocabulary would not fit at once
-        int batch = Math.min(PREFILL_BATCH, rows);
-        float[] logits = new float[batch * vocab];
-        float[] rowLogits = new float[vocab];
-        double sum = 0;
-        boolean greedy = true;
-        for (int done = 0; done < rows; done += batch) {
-            int count = Math.min(batch, rows - done);
-            model.forwardAll(state, input, firstRow + done, count, logits);
-            for (int r = 0; r < count; r++) {
-                int target = whole[inputStart + firstRow + done + r + 1];
-                sum -= CrossEntropyOp.exactLoss(logits, r * vocab, vocab, target);
-                System.arraycopy(logits, r * vocab, rowLogits, 0, vocab);
-                greedy &= VectorOps.argmax(rowLogits, vocab) == target;
-            }
-        }
+        Scored scored = scoreRows(state, input, firstRow, continuation);
         totals.add(state.trace(), input.length);
-        return new Scored(sum, greedy);
+        return scored;
     }
 
     /**

@@ -164,17 +164,23 @@ class ChoiceEvaluatorTest {
         int correct = 0;
         int correctNormalized = 0;
         long tokens = 0;
+        ChoiceEvaluator evaluator = new ChoiceEvaluator(routed, tokenizer, parallel, policy);
         for (ChoiceExample e : examples) {
             double[] ll = new double[e.choices().size()];
             int[] chars = new int[ll.length];
+            boolean shared = e.choices().stream().allMatch(c -> c.context().equals(e.choices().getFirst().context()));
             for (int c = 0; c < ll.length; c++) {
                 Choice choice = e.choices().get(c);
                 int[] contextTokens = tokenizer.encode(choice.context(), true);
                 int[] whole = tokenizer.encode(choice.context() + choice.continuation(), true);
                 ll[c] = reference(routed, whole, contextTokens.length, policy);
                 chars[c] = ANSWER_LENGTHS[examples.indexOf(e)][c];
-                tokens += whole.length - 1;
+                // a shared context is read once: its tokens but the last, then each continuation after that last one
+                tokens += shared ? whole.length - contextTokens.length + (c == 0 ? contextTokens.length - 1 : 0)
+                        : whole.length - 1;
             }
+            assertArrayEquals(ll, evaluator.logLikelihoods(e, new ExecutionTotals()), 1e-4,
+                    "each choice scores as it would alone");
             correct += ChoiceRules.pick(ll) == e.gold() ? 1 : 0;
             correctNormalized += ChoiceRules.pickNormalized(ll, chars) == e.gold() ? 1 : 0;
         }
