@@ -55,16 +55,18 @@ public final class ExecutionTrace {
 
     /** Fraction of (token, layer) pairs that ran, over all layers or only the routed ones. */
     public double executionRatio(boolean routedOnly) {
+        long total = (long) tokens() * (layers - (routedOnly ? startLayer : 0));
+        return total == 0 ? 1.0 : (double) executions(routedOnly) / total;
+    }
+
+    /** The (token, layer) pairs that ran, over all layers or only the routed ones. */
+    public long executions(boolean routedOnly) {
         int from = routedOnly ? startLayer : 0;
-        long total = (long) tokens() * (layers - from);
-        if (total == 0) {
-            return 1.0;
-        }
         long ran = 0;
         for (BitSet b : executed) {
             ran += b.get(from, layers).cardinality();
         }
-        return (double) ran / total;
+        return ran;
     }
 
     /** Fraction of tokens that ran {@code layer}. */

@@ -17,14 +17,10 @@ final class ExecutionTotals {
         if (trace == null) {
             return;
         }
-        int layers = trace.layers();
-        int routed = layers - trace.startLayer();
-        for (int t = 0; t < trace.tokens(); t++) {
-            ran += trace.layersRun(t);
-            routedRan += Math.round(trace.tokenRatio(t, true) * routed);
-        }
-        layerSlots += (long) trace.tokens() * layers;
-        routedSlots += (long) trace.tokens() * routed;
+        ran += trace.executions(false);
+        routedRan += trace.executions(true);
+        layerSlots += (long) trace.tokens() * trace.layers();
+        routedSlots += (long) trace.tokens() * (trace.layers() - trace.startLayer());
         flops += trace.flops();
         denseFlops += trace.denseFlops();
     }
