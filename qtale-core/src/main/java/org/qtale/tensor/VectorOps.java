@@ -271,9 +271,14 @@ public final class VectorOps {
     }
 
     public static int argmax(float[] x, int n) {
+        return argmax(x, 0, n);
+    }
+
+    /** The index in {@code [0, n)} of the largest of {@code x[offset, offset + n)}, the first of equal ones. */
+    public static int argmax(float[] x, int offset, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
-            if (x[i] > x[best]) {
+            if (x[offset + i] > x[offset + best]) {
                 best = i;
             }
         }

@@ -98,6 +98,13 @@ class VectorOpsTest {
 
     /** The vector exp and its scalar twin agree bit for bit, and both stay within 2 ulp of Math.exp. */
     @Test
+    void argmaxOfARowInsideALargerArrayIsTheFirstLargest() {
+        float[] rows = {9, 0, 0, /* row 1: */ 1, 5, 5, 2, /* next row: */ 7};
+        assertEquals(1, VectorOps.argmax(rows, 3, 4), "ties go to the first; values outside the row do not count");
+        assertEquals(0, VectorOps.argmax(rows, 7));
+    }
+
+    @Test
     void unrolledLaneSumsAddInTheHalvingOrder() {
         java.util.SplittableRandom random = new java.util.SplittableRandom(9);
         for (int lanes : new int[] {4, 8, 16}) {

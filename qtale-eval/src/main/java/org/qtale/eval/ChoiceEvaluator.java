@@ -132,7 +132,6 @@ public final class ChoiceEvaluator {
         int rows = input.length - from;
         int batch = Math.min(PREFILL_BATCH, rows);
         float[] logits = new float[batch * vocab];
-        float[] rowLogits = new float[vocab];
         double sum = 0;
         boolean greedy = true;
         for (int done = 0; done < rows; done += batch) {
@@ -141,8 +140,7 @@ public final class ChoiceEvaluator {
             for (int r = 0; r < count; r++) {
                 int target = targets[targets.length - rows + done + r];
                 sum -= CrossEntropyOp.exactLoss(logits, r * vocab, vocab, target);
-                System.arraycopy(logits, r * vocab, rowLogits, 0, vocab);
-                greedy &= VectorOps.argmax(rowLogits, vocab) == target;
+                greedy &= VectorOps.argmax(logits, r * vocab, vocab) == target;
             }
         }
         return new Scored(sum, greedy);
