@@ -118,7 +118,13 @@ final class DemoPipeline {
         ChoiceTask questions = TaskFiles.toyWorld("toyworld").limit(questionLimit);
         List<Row> rows = new ArrayList<>();
         List<ChartLine> lines = new ArrayList<>();
-        int calibrationExamples = 0;
+        // every variant keeps the default model's tokenizer and context, so the calibration examples are the same
+        List<TokenExample> heldOut;
+        try (LlamaModel model = ModelLoader.loadModel(base)) {
+            heldOut = FineTuneData.load(finetuneData, TokenizerFiles.open(base, null, model.config().vocabSize()),
+                    model.config().contextLength()).heldOut();
+        }
+        heldOut = heldOut.subList(0, Math.min(CALIBRATION_EXAMPLES, heldOut.size()));
         try (Parallel parallel = new Parallel(threads)) {
             for (Variant v : variants) {
                 try (LlamaModel model = ModelLoader.loadModel(v.dir())) {
@@ -127,12 +133,9 @@ final class DemoPipeline {
                         rows.add(new Row(v, "dense", Double.NaN, score(model, tokenizer, parallel, null, questions, v, "dense")));
                         continue;
                     }
-                    rows.add(new Row(v, "θ = 0.5", 0.5, score(model, tokenizer, parallel,
-                            ExecutionPolicy.threshold(0.5f), questions, v, "θ = 0.5")));
-                    List<TokenExample> heldOut = FineTuneData.load(finetuneData, tokenizer,
-                            model.config().contextLength()).heldOut();
-                    heldOut = heldOut.subList(0, Math.min(CALIBRATION_EXAMPLES, heldOut.size()));
-                    calibrationExamples = heldOut.size();
+                    TaskResult atHalf = score(model, tokenizer, parallel, ExecutionPolicy.threshold(0.5f), questions, v,
+                            "θ = 0.5");
+                    rows.add(new Row(v, "θ = 0.5", 0.5, atHalf));
                     say("calibrating θ of " + v.label() + " to the target ratio " + TARGET_RATIO + " on "
                             + heldOut.size() + " held-out examples");
                     float theta = new ThresholdCalibration(model, heldOut, parallel).forTargetRatio(TARGET_RATIO)
@@ -143,7 +146,7 @@ final class DemoPipeline {
                         double[] ratios = new double[THRESHOLDS.length];
                         double[] accuracies = new double[THRESHOLDS.length];
                         for (int i = 0; i < THRESHOLDS.length; i++) {
-                            TaskResult r = i == 0 ? rows.get(rows.size() - 2).result()
+                            TaskResult r = THRESHOLDS[i] == 0.5 ? atHalf
                                     : score(model, tokenizer, parallel, ExecutionPolicy.threshold((float) THRESHOLDS[i]),
                                             questions, v, String.format(Locale.ROOT, "θ = %.2f", THRESHOLDS[i]));
                             ratios[i] = r.executionRatio();
@@ -154,7 +157,7 @@ final class DemoPipeline {
                 }
             }
         }
-        return new Outcome(rows, lines, calibrationExamples);
+        return new Outcome(rows, lines, heldOut.size());
     }
 
     private TaskResult score(LlamaModel model, Tokenizer tokenizer, Parallel parallel, ExecutionPolicy policy,
