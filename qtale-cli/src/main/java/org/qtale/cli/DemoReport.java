@@ -77,13 +77,7 @@ final class DemoReport {
             } else {
                 o.put("threshold", row.threshold());
             }
-            EvalReport.putNumber(o, "execution_ratio", r.executionRatio());
-            EvalReport.putNumber(o, "routed_execution_ratio", r.routedExecutionRatio());
-            EvalReport.putNumber(o, "flops_ratio", r.flopsRatio());
-            EvalReport.putNumber(o, "accuracy", r.accuracy());
-            EvalReport.putNumber(o, "accuracy_stderr", r.accuracyStandardError());
-            EvalReport.putNumber(o, "acc_norm", r.normalizedAccuracy());
-            o.put("examples", r.examples());
+            EvalReport.putScores(o, r); // no timings: two runs print the same comparison
             gap(outcome, row).ifPresent(g -> {
                 EvalReport.putNumber(o, "gap_to_quantization_only", g[0]);
                 EvalReport.putNumber(o, "gap_stderr", g[1]);

@@ -46,14 +46,9 @@ public record EvalReport(String model, long modelBytes, boolean routers, double 
                 case TaskResult r -> {
                     t.put("kind", "multiple_choice");
                     t.put("source", r.source());
-                    t.put("examples", r.examples());
                     t.put("skipped", r.skipped());
-                    putNumber(t, "accuracy", r.accuracy());
-                    putNumber(t, "accuracy_stderr", r.accuracyStandardError());
-                    putNumber(t, "acc_norm", r.normalizedAccuracy());
-                    putNumber(t, "acc_norm_stderr", r.normalizedAccuracyStandardError());
-                    putNumber(t, "chance", r.chance());
-                    putExecution(t, r.executionRatio(), r.routedExecutionRatio(), r.flopsRatio(), r.tokens(), r.seconds());
+                    putScores(t, r);
+                    putTimes(t, r.tokens(), r.seconds());
                     tokens += r.tokens();
                     seconds += r.seconds();
                 }
@@ -105,6 +100,29 @@ public record EvalReport(String model, long modelBytes, boolean routers, double 
         putNumber(t, "routed_execution_ratio", routed);
         putNumber(t, "flops_ratio", flops);
         t.put("tokens", tokens);
+        putTimes(t, tokens, seconds);
+    }
+
+    /**
+     * A multiple-choice result's scores and execution, the same on every run of the same model: {@code examples},
+     * {@code accuracy}, {@code accuracy_stderr}, {@code acc_norm}, {@code acc_norm_stderr}, {@code chance}, {@code
+     * execution_ratio}, {@code routed_execution_ratio}, {@code flops_ratio}, {@code tokens}.
+     */
+    public static void putScores(ObjectNode t, TaskResult r) {
+        t.put("examples", r.examples());
+        putNumber(t, "accuracy", r.accuracy());
+        putNumber(t, "accuracy_stderr", r.accuracyStandardError());
+        putNumber(t, "acc_norm", r.normalizedAccuracy());
+        putNumber(t, "acc_norm_stderr", r.normalizedAccuracyStandardError());
+        putNumber(t, "chance", r.chance());
+        putNumber(t, "execution_ratio", r.executionRatio());
+        putNumber(t, "routed_execution_ratio", r.routedExecutionRatio());
+        putNumber(t, "flops_ratio", r.flopsRatio());
+        t.put("tokens", r.tokens());
+    }
+
+    /** Wall time and throughput, which vary from run to run: {@code seconds}, {@code tokens_per_second}. */
+    public static void putTimes(ObjectNode t, long tokens, double seconds) {
         t.put("seconds", seconds);
         putNumber(t, "tokens_per_second", seconds > 0 ? tokens / seconds : Double.NaN);
     }

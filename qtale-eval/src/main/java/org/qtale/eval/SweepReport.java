@@ -33,17 +33,8 @@ public final class SweepReport {
             for (TaskResult r : p.results()) {
                 ObjectNode t = tasks.addObject();
                 t.put("name", r.task());
-                t.put("examples", r.examples());
-                EvalReport.putNumber(t, "accuracy", r.accuracy());
-                EvalReport.putNumber(t, "accuracy_stderr", r.accuracyStandardError());
-                EvalReport.putNumber(t, "acc_norm", r.normalizedAccuracy());
-                EvalReport.putNumber(t, "acc_norm_stderr", r.normalizedAccuracyStandardError());
-                EvalReport.putNumber(t, "chance", r.chance());
-                EvalReport.putNumber(t, "execution_ratio", r.executionRatio());
-                EvalReport.putNumber(t, "routed_execution_ratio", r.routedExecutionRatio());
-                EvalReport.putNumber(t, "flops_ratio", r.flopsRatio());
-                t.put("tokens", r.tokens());
-                EvalReport.putNumber(t, "tokens_per_second", r.tokensPerSecond());
+                EvalReport.putScores(t, r);
+                EvalReport.putTimes(t, r.tokens(), r.seconds());
             }
         }
         return o;
