@@ -62,22 +62,24 @@ public final class TaskFiles {
         if (!Files.isRegularFile(file)) {
             throw new QtaleException("The task file " + spec + " does not exist.");
         }
-        String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        EvalTask task = read(name, file, lower);
-        List<ChoiceTask.SkippedRow> skipped = switch (task) {
-            case ChoiceTask c -> c.examples().isEmpty() ? c.skipped() : null;
-            case CompletionTask c -> c.examples().isEmpty() ? c.skipped() : null;
-            case TextTask t -> null;
-        };
-        if (skipped != null) {
-            throw new QtaleException("No row of " + spec + " is an example"
-                    + (skipped.isEmpty() ? "." : " (" + skipped.getFirst() + ")."));
+        EvalTask task = read(name, file);
+        if (task instanceof ChoiceTask c && c.examples().isEmpty()) {
+            throw noExample(spec, c.skipped());
+        }
+        if (task instanceof CompletionTask c && c.examples().isEmpty()) {
+            throw noExample(spec, c.skipped());
         }
         return task;
     }
 
-    private static EvalTask read(String name, Path file, String lower) {
+    private static QtaleException noExample(String spec, List<ChoiceTask.SkippedRow> skipped) {
+        return new QtaleException("No row of " + spec + " is an example"
+                + (skipped.isEmpty() ? "." : " (" + skipped.getFirst() + ")."));
+    }
+
+    private static EvalTask read(String name, Path file) {
         String spec = file.toString();
+        String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
         try {
             if (lower.endsWith(".json")) {
                 return llmAdapters(name, file);
