@@ -81,20 +81,22 @@ public final class ChoiceEvaluator {
         List<Choice> choices = example.choices();
         double[] result = new double[choices.size()];
         String shared = choices.getFirst().context();
-        int[][] continuations = new int[choices.size()][];
-        int[] context = null;
-        int longest = 0;
-        for (int c = 0; c < choices.size() && shared != null; c++) {
-            if (!choices.get(c).context().equals(shared)) {
-                shared = null;
-                break;
+        if (!choices.stream().allMatch(c -> c.context().equals(shared))) {
+            for (int c = 0; c < choices.size(); c++) {
+                result[c] = score(choices.get(c), totals).logLikelihood();
             }
-            int[][] pair = encodePair(shared, choices.get(c).continuation());
-            context = pair[0];
-            continuations[c] = pair[1];
-            longest = Math.max(longest, pair[1].length);
+            return result;
         }
-        if (shared == null || longest == 0 || context.length - 1 + longest > model.config().contextLength()) {
+        String trimmed = shared.stripTrailing();
+        int[] context = tokenizer.encode(trimmed, true);
+        int[][] continuations = new int[choices.size()][];
+        int longest = 0;
+        for (int c = 0; c < choices.size(); c++) {
+            continuations[c] = continuationTokens(context, trimmed,
+                    shared.substring(trimmed.length()) + choices.get(c).continuation());
+            longest = Math.max(longest, continuations[c].length);
+        }
+        if (longest == 0 || context.length - 1 + longest > model.config().contextLength()) {
             for (int c = 0; c < choices.size(); c++) {
                 result[c] = score(choices.get(c), totals).logLikelihood();
             }
@@ -204,14 +206,18 @@ public final class ChoiceEvaluator {
 
     /** The context's tokens (with the sequence start) and the tokens the continuation adds to them. */
     int[][] encodePair(String context, String continuation) {
-        int spaces = context.length() - context.stripTrailing().length();
-        if (spaces > 0) {
-            continuation = context.substring(context.length() - spaces) + continuation;
-            context = context.substring(0, context.length() - spaces);
-        }
-        int[] contextTokens = tokenizer.encode(context, true);
-        int[] whole = tokenizer.encode(context + continuation, true);
-        int shared = Math.min(contextTokens.length, whole.length);
-        return new int[][] {contextTokens, Arrays.copyOfRange(whole, shared, whole.length)};
+        String trimmed = context.stripTrailing();
+        int[] contextTokens = tokenizer.encode(trimmed, true);
+        return new int[][] {contextTokens, continuationTokens(contextTokens, trimmed,
+                context.substring(trimmed.length()) + continuation)};
+    }
+
+    /**
+     * What encoding {@code trimmedContext + continuation} adds to {@code contextTokens} (the encoding of the context,
+     * whose trailing spaces moved to the continuation), as the harness takes a continuation's tokens.
+     */
+    private int[] continuationTokens(int[] contextTokens, String trimmedContext, String continuation) {
+        int[] whole = tokenizer.encode(trimmedContext + continuation, true);
+        return Arrays.copyOfRange(whole, Math.min(contextTokens.length, whole.length), whole.length);
     }
 }
